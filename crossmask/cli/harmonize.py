@@ -1,0 +1,80 @@
+"""``crossmask harmonize``: fit band adjustments and apply them to products."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from crossmask.cli.options import output_opt, overwrite_opt
+
+_METHODS = click.Choice(["none", "ols", "multivariate", "hls"], case_sensitive=False)
+
+
+@click.group("harmonize")
+def command() -> None:
+    """Spectral band adjustment and resampling to Landsat-8 equivalents."""
+
+
+@command.command("fit")
+@click.option("--source", required=True, help="Source sensor, e.g. S2A, S2B, L9, L7, L5.")
+@click.option("--target", default="L8", show_default=True, help="Target sensor.")
+@click.option("--method", type=click.Choice(["ols", "multivariate", "none", "hls"],
+                                            case_sensitive=False), default="ols",
+              show_default=True, help="How to build the adjustment.")
+@click.option("--synthetic-per-class", default=400, show_default=True,
+              help="Generated cloud/thin-cloud/snow/water spectra per class.")
+@click.option("--seed", default=0, show_default=True, help="Seed of the generated spectra.")
+@output_opt
+@overwrite_opt
+def fit_cmd(source: str, target: str, method: str, synthetic_per_class: int, seed: int,
+            output: str, overwrite: bool) -> None:
+    """Fit a band adjustment on SRF-convolved spectra; print it and save it as JSON."""
+    from crossmask.harmonize import build_adjustment
+    from crossmask.harmonize.report import comparison_table
+    from crossmask.harmonize.spectra import training_spectra
+
+    spectra = training_spectra(synthetic_per_class, seed)
+    adjustment = build_adjustment(source, target, method, spectra)
+    adjustment.info.update(seed=seed, synthetic_per_class=synthetic_per_class)
+    click.echo(f"{adjustment.source} → {adjustment.target}, method {adjustment.method}, "
+               f"{len(spectra)} spectra (earthlib + generated clouds/snow/water)")
+    click.echo(comparison_table(adjustment, spectra).to_string(index=False))
+    path = adjustment.save(output, overwrite)
+    click.echo(f"wrote {path}")
+
+
+@command.command("apply")
+@click.argument("product", type=click.Path(path_type=Path))
+@output_opt
+@click.option("--method", type=_METHODS, default="ols", show_default=True,
+              help="Harmonisation method (ignored with --coeffs).")
+@click.option("--coeffs", type=click.Path(dir_okay=False, path_type=Path),
+              help="Band adjustment JSON from `crossmask harmonize fit`.")
+@click.option("--target", default="L8", show_default=True, help="Target sensor.")
+@click.option("--sensor", help="Sensor of a GeoTIFF product (SAFE products know theirs).")
+@click.option("--bands", help="Comma-separated band names of a GeoTIFF, in file order.")
+@click.option("--like", type=click.Path(dir_okay=False, path_type=Path),
+              help="Raster whose grid (CRS, transform, shape) the output takes, e.g. a "
+                   "Landsat band.")
+@click.option("--resolution", default=30.0, show_default=True,
+              help="Output pixel size in m when --like is not given.")
+@click.option("--dtype", type=click.Choice(["float32", "uint16"]), default="float32",
+              show_default=True, help="float32 reflectance 0-1, or uint16 × 10000.")
+@click.option("--window-size", default=1024, show_default=True, help="Window edge (px).")
+@overwrite_opt
+def apply_cmd(product: Path, output: str, method: str, coeffs: Path | None, target: str,
+              sensor: str | None, bands: str | None, like: Path | None, resolution: float,
+              dtype: str, window_size: int, overwrite: bool) -> None:
+    """Turn PRODUCT (SAFE folder or GeoTIFF) into a Landsat-8-equivalent GeoTIFF."""
+    from crossmask.harmonize import BandAdjustment, build_adjustment, harmonize_product
+    from crossmask.harmonize.readers import open_product, read_grid
+
+    band_list = [b.strip() for b in bands.split(",")] if bands else None
+    prod = open_product(product, sensor, band_list)
+    adjustment = (BandAdjustment.load(coeffs) if coeffs
+                  else build_adjustment(prod.sensor, target, method))
+    grid = read_grid(like) if like else None
+    path = harmonize_product(prod, adjustment, output, grid=grid, resolution=resolution,
+                             dtype=dtype, window_size=window_size, overwrite=overwrite)
+    click.echo(f"{prod.sensor} → {adjustment.target} ({adjustment.method}): wrote {path}")

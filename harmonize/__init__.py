@@ -1,0 +1,24 @@
+"""Spectral band adjustment and spatial resampling: any registered sensor → Landsat-8."""
+
+from crossmask.harmonize.adjustment import METHODS, BandAdjustment, BandModel
+from crossmask.harmonize.apply import harmonize_product, harmonize_window
+from crossmask.harmonize.fit import build_adjustment, evaluate
+from crossmask.harmonize.hls import HLS_CITATION, HLS_COEFFICIENTS
+from crossmask.harmonize.resample import grid_from_product, resample_window
+from crossmask.harmonize.spectra import SpectralSet, training_spectra
+
+__all__ = [
+    "HLS_CITATION",
+    "HLS_COEFFICIENTS",
+    "METHODS",
+    "BandAdjustment",
+    "BandModel",
+    "SpectralSet",
+    "build_adjustment",
+    "evaluate",
+    "grid_from_product",
+    "harmonize_product",
+    "harmonize_window",
+    "resample_window",
+    "training_spectra",
+]

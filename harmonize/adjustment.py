@@ -1,0 +1,153 @@
+"""The band adjustment: per-target-band linear models, applied to arrays, saved as JSON."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from crossmask import __version__
+from crossmask.atomic import atomic_output
+from crossmask.errors import InputError, MissingBandError, ProductFormatError
+
+__all__ = ["FORMAT", "FORMAT_VERSION", "METHODS", "BandAdjustment", "BandModel", "check_method"]
+
+FORMAT = "crossmask-band-adjustment"
+FORMAT_VERSION = 1
+#: Harmonisation methods, in the order reports list them.
+METHODS = ("none", "ols", "multivariate", "hls")
+
+
+@dataclass
+class BandModel:
+    """target = Σ coefficient_i · source_i + intercept, reflectance 0–1.
+
+    ``metrics`` holds r2, rmse, bias (target units) and n over the spectra it was fitted
+    on or evaluated against; ``note`` says why a band was not fitted, if so.
+    """
+
+    target: str
+    sources: list[str]
+    coefficients: list[float]
+    intercept: float = 0.0
+    metrics: dict[str, float] = field(default_factory=dict)
+    note: str = ""
+
+    def predict(self, values: Mapping[str, np.ndarray]) -> np.ndarray:
+        """Evaluate the model on source-band arrays (any shape, same for all bands)."""
+        out = np.full_like(np.asarray(values[self.sources[0]], dtype=np.float32),
+                           self.intercept)
+        for name, coefficient in zip(self.sources, self.coefficients):
+            out += np.float32(coefficient) * np.asarray(values[name], dtype=np.float32)
+        return out
+
+
+@dataclass
+class BandAdjustment:
+    """A fitted (or published) adjustment from one sensor's bands to another's.
+
+    Attributes
+    ----------
+    source, target : str
+        Registry keys, e.g. ``"S2A"`` → ``"L8"``.
+    method : str
+        One of :data:`METHODS`.
+    bands : list of BandModel
+        One model per target band, in target band order.
+    info : dict
+        Provenance: training spectra, seed, citation, package version.
+    """
+
+    source: str
+    target: str
+    method: str
+    bands: list[BandModel]
+    info: dict = field(default_factory=dict)
+
+    @property
+    def target_bands(self) -> list[str]:
+        """Target band names produced, e.g. ``["B1", …, "B7", "B9"]``."""
+        return [b.target for b in self.bands]
+
+    @property
+    def source_bands(self) -> list[str]:
+        """Source bands needed to apply the adjustment, without repeats, in first-use order."""
+        return list(dict.fromkeys(name for b in self.bands for name in b.sources))
+
+    def apply(self, values: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Adjust source-band reflectance arrays to target bands (float32).
+
+        NaN (nodata) in any source band used by a target band gives NaN there.
+
+        Raises
+        ------
+        MissingBandError
+            If a needed source band is not in ``values``.
+        """
+        missing = [name for name in self.source_bands if name not in values]
+        if missing:
+            raise MissingBandError(
+                f"{self.source}→{self.target} ({self.method}) needs source bands "
+                f"{', '.join(missing)}, which were not given"
+            )
+        return {b.target: b.predict(values) for b in self.bands}
+
+    def table(self):
+        """A pandas DataFrame: one row per target band with coefficients and metrics."""
+        import pandas as pd
+
+        rows = [{"target": b.target, "sources": "+".join(b.sources),
+                 "slope": b.coefficients[0] if len(b.coefficients) == 1 else math.nan,
+                 "intercept": b.intercept, **b.metrics, "note": b.note} for b in self.bands]
+        return pd.DataFrame(rows)
+
+    def to_dict(self) -> dict:
+        """The versioned JSON document."""
+        return {"format": FORMAT, "version": FORMAT_VERSION, "source": self.source,
+                "target": self.target, "method": self.method,
+                "info": {"crossmask_version": __version__, **self.info},
+                "bands": [asdict(b) for b in self.bands]}
+
+    def save(self, path: str | Path, overwrite: bool = False) -> Path:
+        """Write the JSON document atomically; return the path."""
+        with atomic_output(path, overwrite) as tmp:
+            tmp.write_text(json.dumps(self.to_dict(), indent=2, allow_nan=True) + "\n")
+        return Path(path)
+
+    @classmethod
+    def from_dict(cls, doc: Mapping, origin: str = "<dict>") -> "BandAdjustment":
+        """Rebuild from :meth:`to_dict` output, checking format and version."""
+        if doc.get("format") != FORMAT:
+            raise ProductFormatError(f"{origin}: not a crossmask band adjustment file")
+        if doc.get("version") != FORMAT_VERSION:
+            raise ProductFormatError(
+                f"{origin}: band adjustment format version {doc.get('version')} is not "
+                f"supported (this crossmask reads version {FORMAT_VERSION})")
+        try:
+            bands = [BandModel(**b) for b in doc["bands"]]
+            return cls(doc["source"], doc["target"], doc["method"], bands, dict(doc["info"]))
+        except (KeyError, TypeError) as err:
+            raise ProductFormatError(f"{origin}: malformed band adjustment ({err})") from err
+
+    @classmethod
+    def load(cls, path: str | Path) -> "BandAdjustment":
+        """Read a JSON file written by :meth:`save`."""
+        path = Path(path)
+        try:
+            doc = json.loads(path.read_text())
+        except (OSError, ValueError) as err:
+            raise ProductFormatError(f"{path}: cannot read band adjustment ({err})") from err
+        if not isinstance(doc, dict):
+            raise ProductFormatError(f"{path}: not a crossmask band adjustment file")
+        return cls.from_dict(doc, str(path))
+
+
+def check_method(method: str) -> str:
+    """Return ``method`` lower-cased if it is one of :data:`METHODS`."""
+    if method.lower() not in METHODS:
+        raise InputError(f"unknown harmonisation method {method!r}; valid: {', '.join(METHODS)}")
+    return method.lower()

@@ -1,0 +1,37 @@
+"""Tables that put fitted band adjustments beside the published HLS ones."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from crossmask.harmonize.adjustment import BandAdjustment
+from crossmask.harmonize.fit import build_adjustment
+from crossmask.harmonize.hls import HLS_COEFFICIENTS
+from crossmask.harmonize.spectra import SpectralSet
+from crossmask.srf import band_pairs
+
+__all__ = ["comparison_table"]
+
+
+def comparison_table(adjustment: BandAdjustment, spectra: SpectralSet) -> pd.DataFrame:
+    """One row per target band: the adjustment's numbers and metrics, plus HLS's.
+
+    For multivariate adjustments the slope column holds the coefficient of the paired
+    source band.  HLS columns (slope, offset and their R²/RMSE on the same spectra) appear
+    for Sentinel-2A/2B → Landsat-8.
+    """
+    pairs = band_pairs(adjustment.source, adjustment.target)
+    table = adjustment.table()
+    table["slope"] = [b.coefficients[b.sources.index(pairs[b.target])]
+                      if pairs[b.target] in b.sources else float("nan")
+                      for b in adjustment.bands]
+    table["pair"] = [f"{b.target}<-{pairs[b.target]}" for b in adjustment.bands]
+    columns = ["pair", "slope", "intercept", "r2", "rmse", "bias"]
+    table = table.reindex(columns=columns)
+    if adjustment.source in HLS_COEFFICIENTS and adjustment.target == "L8":
+        hls = build_adjustment(adjustment.source, "L8", "hls", spectra).table()
+        table["hls_slope"] = hls["slope"].to_numpy()
+        table["hls_offset"] = hls["intercept"].to_numpy()
+        table["hls_r2"] = hls["r2"].to_numpy()
+        table["hls_rmse"] = hls["rmse"].to_numpy()
+    return table.round(4)

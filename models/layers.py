@@ -1,0 +1,296 @@
+"""Custom Keras layers and shared building blocks of the crossmask cloud-mask models.
+
+The layers (:class:`MaxPoolingWithArgmax2D`, :class:`MaxUnpooling2D`,
+:class:`SpatialBroadcast`) are registered with Keras under the package ``"crossmask"`` so a
+model saved to ``.keras`` loads back once :mod:`crossmask.models` is imported.  The block
+functions build pieces of functional models; backbones return their feature pyramid as a
+dict keyed ``"P<k>"`` for the features at stride ``2**k``.
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+from keras import layers, ops
+
+from crossmask.errors import InputError
+
+__all__ = [
+    "BilinearUpsampling",
+    "MaxPoolingWithArgmax2D",
+    "MaxUnpooling2D",
+    "SpatialBroadcast",
+    "check_divisible",
+    "classifier_head",
+    "conv_block",
+    "model_input",
+    "probabilities",
+    "scale_filters",
+    "vgg_backbone",
+]
+
+
+# --------------------------------------------------------------------------- layers
+@keras.saving.register_keras_serializable(package="crossmask")
+class MaxPoolingWithArgmax2D(layers.Layer):
+    """Max pooling that also returns the flat position of every maximum.
+
+    Wraps :func:`tf.nn.max_pool_with_argmax` with ``include_batch_in_index=True``, so the
+    indices address the flattened ``(batch, height, width, channels)`` input and
+    :class:`MaxUnpooling2D` can scatter back without knowing the batch size.
+
+    Parameters
+    ----------
+    pool_size : int
+        Window size and stride (non-overlapping windows, ``"VALID"`` padding).  Height
+        and width of the input must be divisible by it.
+
+    Returns
+    -------
+    tuple of tensors
+        ``(pooled, argmax)``; ``argmax`` is int64 and has the pooled shape.
+    """
+
+    def __init__(self, pool_size: int = 2, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.pool_size = int(pool_size)
+
+    def call(self, inputs):
+        k = self.pool_size
+        for dim in inputs.shape[1:3]:
+            _check_pool_dim(dim, k, self.name)
+        _, argmax = tf.nn.max_pool_with_argmax(
+            inputs, ksize=k, strides=k, padding="VALID", include_batch_in_index=True
+        )
+        # The values come from a plain max pool (same numbers).  Giving the input a second
+        # consumer stops Grappler's arithmetic optimizer from swapping a preceding ReLU
+        # with MaxPoolWithArgmax, a rewrite that mis-wires the argmax output and makes
+        # TensorFlow drop all graph optimizations of the model.
+        pooled = tf.nn.max_pool2d(inputs, ksize=k, strides=k, padding="VALID")
+        return pooled, argmax
+
+    def compute_output_spec(self, inputs):
+        batch, height, width, channels = inputs.shape
+        k = self.pool_size
+        for dim in (height, width):
+            _check_pool_dim(dim, k, self.name)
+        shape = (batch, _div(height, k), _div(width, k), channels)
+        return (
+            keras.KerasTensor(shape, dtype=self.compute_dtype),
+            keras.KerasTensor(shape, dtype="int64"),
+        )
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update({"pool_size": self.pool_size})
+        return config
+
+
+@keras.saving.register_keras_serializable(package="crossmask")
+class MaxUnpooling2D(layers.Layer):
+    """Undo :class:`MaxPoolingWithArgmax2D`: put each value back where its maximum was.
+
+    Called on ``[updates, argmax]``; the output is ``size`` times larger in height and
+    width, zero everywhere except at the recorded positions (SegNet upsampling).
+
+    Parameters
+    ----------
+    size : int
+        Upsampling factor; must equal the ``pool_size`` of the matching pooling layer.
+    """
+
+    def __init__(self, size: int = 2, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.size = int(size)
+
+    def call(self, inputs):
+        updates, argmax = inputs
+        k = self.size
+        shape = tf.shape(updates, out_type="int64")
+        out_shape = tf.stack([shape[0], shape[1] * k, shape[2] * k, shape[3]])
+        flat = tf.scatter_nd(
+            tf.reshape(argmax, [-1, 1]),
+            tf.reshape(updates, [-1]),
+            tf.reshape(tf.reduce_prod(out_shape), [1]),
+        )
+        out = tf.reshape(flat, out_shape)
+        static = self.compute_output_shape((tuple(updates.shape), tuple(argmax.shape)))
+        return tf.ensure_shape(out, static)
+
+    def compute_output_shape(self, input_shape):
+        batch, height, width, channels = input_shape[0]
+        return (batch, _mul(height, self.size), _mul(width, self.size), channels)
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update({"size": self.size})
+        return config
+
+
+@keras.saving.register_keras_serializable(package="crossmask")
+class SpatialBroadcast(layers.Layer):
+    """Broadcast a ``(batch, 1, 1, C)`` tensor over the height and width of a reference.
+
+    Called on ``[pooled, reference]``; works for any (dynamic) reference size, unlike a
+    fixed-size resize.  Used by the image-pooling branch of DeepLabv3+ ASPP.
+    """
+
+    def call(self, inputs):
+        pooled, reference = inputs
+        return pooled * ops.ones_like(reference[..., :1], dtype=pooled.dtype)
+
+    def compute_output_shape(self, input_shape):
+        pooled, reference = input_shape
+        return (reference[0], reference[1], reference[2], pooled[3])
+
+
+@keras.saving.register_keras_serializable(package="crossmask")
+class BilinearUpsampling(keras.initializers.Initializer):
+    """Kernel initializer that makes a Conv2DTranspose start as bilinear upsampling.
+
+    For a kernel of shape ``(k, k, out, in)`` channel ``c`` maps to channel ``c`` with
+    the bilinear filter of size ``k`` (FCN's "upsampling as deconvolution"); all
+    cross-channel weights are zero.
+    """
+
+    def __call__(self, shape, dtype=None):
+        size, _, n_out, n_in = shape
+        factor = (size + 1) // 2
+        center = factor - 1 if size % 2 else factor - 0.5
+        taps = 1.0 - ops.abs(ops.arange(size, dtype="float32") - center) / factor
+        filt = ops.outer(taps, taps)
+        eye = ops.eye(n_out, n_in, dtype="float32")
+        kernel = filt[:, :, None, None] * eye[None, None, :, :]
+        return ops.cast(kernel, dtype or "float32")
+
+    def get_config(self) -> dict:
+        return {}
+
+
+def _div(dim: int | None, k: int) -> int | None:
+    return None if dim is None else dim // k
+
+
+def _mul(dim: int | None, k: int) -> int | None:
+    return None if dim is None else dim * k
+
+
+def _check_pool_dim(dim: int | None, k: int, layer: str) -> None:
+    if dim is not None and dim % k:
+        raise InputError(
+            f"{layer}: feature size {dim} is not divisible by the pool size {k}; "
+            "the model input height and width must be multiples of the model stride"
+        )
+
+
+# --------------------------------------------------------------------------- blocks
+def scale_filters(base: int, width: float) -> int:
+    """Channel count ``base * width``, rounded, at least 1."""
+    return max(1, int(round(base * width)))
+
+
+def check_divisible(size: int, stride: int, model: str, what: str = "input size") -> None:
+    """Raise :class:`InputError` unless ``size`` is a positive multiple of ``stride``."""
+    if size < stride or size % stride:
+        lower = max(stride, size // stride * stride)
+        raise InputError(
+            f"{model}: {what} {size} is not a multiple of the model stride {stride}; "
+            f"use a multiple of {stride}, e.g. {lower} or {lower + stride}"
+        )
+
+
+def model_input(
+    model: str,
+    n_bands: int,
+    n_classes: int,
+    width: float,
+    input_size: int | None,
+    stride: int,
+) -> keras.KerasTensor:
+    """Check the common builder arguments and return the ``(H, W, n_bands)`` input."""
+    for arg, value in (("n_bands", n_bands), ("n_classes", n_classes)):
+        if int(value) != value or value < 1:
+            raise InputError(f"{model}: {arg} must be a positive integer, got {value!r}")
+    if not width > 0:
+        raise InputError(f"{model}: width must be > 0, got {width!r}")
+    if input_size is not None:
+        check_divisible(int(input_size), stride, model)
+    return keras.Input(shape=(input_size, input_size, int(n_bands)), name="bands")
+
+
+def conv_block(
+    x: keras.KerasTensor,
+    filters: int,
+    name: str,
+    *,
+    convs: int = 2,
+    kernel_size: int = 3,
+    strides: int = 1,
+    dilation_rate: int = 1,
+    separable: bool = False,
+    batch_norm: bool = True,
+    activation: str | None = "relu",
+) -> keras.KerasTensor:
+    """``convs`` times (conv → batch norm → activation); only the first conv is strided.
+
+    Layers are named ``{name}_conv{i}``, ``{name}_bn{i}`` and ``{name}_act{i}``.
+    """
+    conv = layers.SeparableConv2D if separable else layers.Conv2D
+    for i in range(1, convs + 1):
+        x = conv(
+            filters,
+            kernel_size,
+            strides=strides if i == 1 else 1,
+            dilation_rate=dilation_rate,
+            padding="same",
+            name=f"{name}_conv{i}",
+        )(x)
+        if batch_norm:
+            x = layers.BatchNormalization(name=f"{name}_bn{i}")(x)
+        if activation:
+            x = layers.Activation(activation, name=f"{name}_act{i}")(x)
+    return x
+
+
+def classifier_head(x: keras.KerasTensor, n_classes: int) -> keras.KerasTensor:
+    """1×1 conv to ``n_classes`` logits, then softmax (sigmoid when ``n_classes == 1``).
+
+    The probabilities are computed in float32 even under a mixed-precision policy.
+    """
+    return probabilities(layers.Conv2D(n_classes, 1, name="logits")(x), n_classes)
+
+
+def probabilities(logits: keras.KerasTensor, n_classes: int) -> keras.KerasTensor:
+    """Softmax over the last axis (sigmoid when ``n_classes == 1``), in float32."""
+    activation = "sigmoid" if n_classes == 1 else "softmax"
+    return layers.Activation(activation, dtype="float32", name="probabilities")(logits)
+
+
+def vgg_backbone(
+    x: keras.KerasTensor,
+    filters: tuple[int, ...],
+    convs: tuple[int, ...],
+    *,
+    batch_norm: bool = True,
+    return_indices: bool = False,
+) -> tuple[dict[str, keras.KerasTensor], dict[str, keras.KerasTensor]]:
+    """VGG-style encoder: per stage ``convs[i]`` 3×3 conv blocks then 2×2 max pooling.
+
+    Returns
+    -------
+    pyramid : dict
+        ``{"P1": ..., "P<n>": ...}``: the pooled output of stage ``k`` (stride ``2**k``).
+    indices : dict
+        With ``return_indices``, the argmax of every pooling under the same keys
+        (SegNet); otherwise empty.
+    """
+    pyramid, indices = {}, {}
+    for stage, (f, n) in enumerate(zip(filters, convs), start=1):
+        x = conv_block(x, f, f"block{stage}", convs=n, batch_norm=batch_norm)
+        key = f"P{stage}"
+        if return_indices:
+            x, indices[key] = MaxPoolingWithArgmax2D(2, name=f"block{stage}_pool")(x)
+        else:
+            x = layers.MaxPooling2D(2, name=f"block{stage}_pool")(x)
+        pyramid[key] = x
+    return pyramid, indices

@@ -1,0 +1,122 @@
+"""Sensor and band tables: what each sensor is called, where pyrsr keeps its responses,
+and each band's common name (STAC ``eo`` extension v1.1) and native resolution.
+
+Pure data.  Centre wavelengths and FWHM are not written here: they are computed from the
+response curves (see :mod:`crossmask.srf.registry`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["BandSpec", "SensorSpec", "SENSOR_SPECS", "SENSOR_ALIASES"]
+
+
+@dataclass(frozen=True)
+class BandSpec:
+    """A band as named by the agency.
+
+    Attributes
+    ----------
+    name : str
+        Agency band name, e.g. ``"B8A"``.
+    pyrsr_id : str
+        Suffix of the pyrsr response file (``band_<id>``).
+    common_name : str
+        STAC ``eo`` common name, e.g. ``"nir08"``.
+    resolution : float
+        Native ground sampling distance in m.
+    thermal : bool
+        True for emissive (thermal infrared) bands.
+    """
+
+    name: str
+    pyrsr_id: str
+    common_name: str
+    resolution: float
+    thermal: bool = False
+
+
+@dataclass(frozen=True)
+class SensorSpec:
+    """A sensor: registry key, long name, pyrsr folders and bands."""
+
+    key: str
+    long_name: str
+    pyrsr_satellite: str
+    pyrsr_sensor: str
+    bands: tuple[BandSpec, ...]
+
+
+def _oli(satellite: str, key: str, long_name: str) -> SensorSpec:
+    return SensorSpec(key, long_name, satellite, "OLI_TIRS", (
+        BandSpec("B1", "1", "coastal", 30),
+        BandSpec("B2", "2", "blue", 30),
+        BandSpec("B3", "3", "green", 30),
+        BandSpec("B4", "4", "red", 30),
+        BandSpec("B5", "5", "nir08", 30),
+        BandSpec("B6", "6", "swir16", 30),
+        BandSpec("B7", "7", "swir22", 30),
+        BandSpec("B8", "8", "pan", 15),
+        BandSpec("B9", "9", "cirrus", 30),
+        BandSpec("B10", "10", "lwir11", 100, thermal=True),
+        BandSpec("B11", "11", "lwir12", 100, thermal=True),
+    ))
+
+
+def _msi(satellite: str, key: str, long_name: str) -> SensorSpec:
+    return SensorSpec(key, long_name, satellite, "MSI", (
+        BandSpec("B1", "1", "coastal", 60),
+        BandSpec("B2", "2", "blue", 10),
+        BandSpec("B3", "3", "green", 10),
+        BandSpec("B4", "4", "red", 10),
+        BandSpec("B5", "5", "rededge071", 20),
+        BandSpec("B6", "6", "rededge075", 20),
+        BandSpec("B7", "7", "rededge078", 20),
+        BandSpec("B8", "8", "nir", 10),
+        BandSpec("B8A", "8A", "nir08", 20),
+        BandSpec("B9", "9", "nir09", 60),
+        BandSpec("B10", "10", "cirrus", 60),
+        BandSpec("B11", "11", "swir16", 20),
+        BandSpec("B12", "12", "swir22", 20),
+    ))
+
+
+SENSOR_SPECS: dict[str, SensorSpec] = {
+    spec.key: spec
+    for spec in (
+        _oli("Landsat-8", "L8", "Landsat-8 OLI"),
+        _oli("Landsat-9", "L9", "Landsat-9 OLI-2"),
+        _msi("Sentinel-2A", "S2A", "Sentinel-2A MSI"),
+        _msi("Sentinel-2B", "S2B", "Sentinel-2B MSI"),
+        SensorSpec("L7", "Landsat-7 ETM+", "Landsat-7", "ETM+", (
+            BandSpec("B1", "1", "blue", 30),
+            BandSpec("B2", "2", "green", 30),
+            BandSpec("B3", "3", "red", 30),
+            BandSpec("B4", "4", "nir08", 30),
+            BandSpec("B5", "5", "swir16", 30),
+            BandSpec("B6", "6L", "lwir", 60, thermal=True),
+            BandSpec("B7", "7", "swir22", 30),
+            BandSpec("B8", "8", "pan", 15),
+        )),
+        SensorSpec("L5", "Landsat-5 TM", "Landsat-5", "TM", (
+            BandSpec("B1", "1", "blue", 30),
+            BandSpec("B2", "2", "green", 30),
+            BandSpec("B3", "3", "red", 30),
+            BandSpec("B4", "4", "nir08", 30),
+            BandSpec("B5", "5", "swir16", 30),
+            BandSpec("B6", "6", "lwir", 120, thermal=True),
+            BandSpec("B7", "7", "swir22", 30),
+        )),
+    )
+}
+
+# Other spellings users type, upper-cased, mapped to registry keys.
+SENSOR_ALIASES: dict[str, str] = {
+    "LANDSAT8": "L8", "LANDSAT-8": "L8", "LC08": "L8", "LC8": "L8", "OLI": "L8",
+    "LANDSAT9": "L9", "LANDSAT-9": "L9", "LC09": "L9", "LC9": "L9", "OLI2": "L9",
+    "SENTINEL2A": "S2A", "SENTINEL-2A": "S2A", "S2A_MSI": "S2A",
+    "SENTINEL2B": "S2B", "SENTINEL-2B": "S2B", "S2B_MSI": "S2B",
+    "LANDSAT7": "L7", "LANDSAT-7": "L7", "LE07": "L7", "LE7": "L7", "ETM+": "L7", "ETM": "L7",
+    "LANDSAT5": "L5", "LANDSAT-5": "L5", "LT05": "L5", "LT5": "L5", "TM": "L5",
+}
