@@ -54,9 +54,10 @@ def resample_window(product: Product, band: str, grid: Grid, window: Window) -> 
     dst_transform = grid.window_transform(window)
     out = np.full((int(window.height), int(window.width)), np.nan, dtype=np.float32)
     bounds = rasterio.windows.bounds(window, grid.transform)
-    if src.crs != grid.crs:
+    same_crs = src.crs == grid.crs
+    if not same_crs:
         bounds = transform_bounds(grid.crs, src.crs, *bounds, densify_pts=21)
-    src_window = _covering_window(src, bounds)
+    src_window = _covering_window(src, bounds, margin=0 if same_crs else 1)
     if src_window is None:
         return out
     data = product.read(band, src_window)
@@ -66,13 +67,18 @@ def resample_window(product: Product, band: str, grid: Grid, window: Window) -> 
     return out
 
 
-def _covering_window(grid: Grid, bounds: tuple[float, float, float, float]) -> Window | None:
-    """Integer window of ``grid`` covering ``bounds`` with one pixel margin, or None."""
+def _covering_window(grid: Grid, bounds: tuple[float, float, float, float],
+                     margin: int) -> Window | None:
+    """Integer window of ``grid`` covering ``bounds`` plus ``margin`` pixels, or None.
+
+    Windows aligned with the source pixels need no margin, so tiled (JPEG 2000) sources
+    decode no tile more than needed.
+    """
     win = rasterio.windows.from_bounds(*bounds, transform=grid.transform)
-    col0 = max(math.floor(win.col_off + 1e-6) - 1, 0)
-    row0 = max(math.floor(win.row_off + 1e-6) - 1, 0)
-    col1 = min(math.ceil(win.col_off + win.width - 1e-6) + 1, grid.width)
-    row1 = min(math.ceil(win.row_off + win.height - 1e-6) + 1, grid.height)
+    col0 = max(math.floor(win.col_off + 1e-6) - margin, 0)
+    row0 = max(math.floor(win.row_off + 1e-6) - margin, 0)
+    col1 = min(math.ceil(win.col_off + win.width - 1e-6) + margin, grid.width)
+    row1 = min(math.ceil(win.row_off + win.height - 1e-6) + margin, grid.height)
     if col1 <= col0 or row1 <= row0:
         return None
     return Window(col0, row0, col1 - col0, row1 - row0)

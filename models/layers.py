@@ -9,6 +9,8 @@ dict keyed ``"P<k>"`` for the features at stride ``2**k``.
 
 from __future__ import annotations
 
+import numbers
+
 import keras
 import tensorflow as tf
 from keras import layers, ops
@@ -42,13 +44,9 @@ class MaxPoolingWithArgmax2D(layers.Layer):
     Parameters
     ----------
     pool_size : int
-        Window size and stride (non-overlapping windows, ``"VALID"`` padding).  Height
-        and width of the input must be divisible by it.
-
-    Returns
-    -------
-    tuple of tensors
-        ``(pooled, argmax)``; ``argmax`` is int64 and has the pooled shape.
+        Window size and stride (non-overlapping, ``"VALID"``); the input height and
+        width must be divisible by it.  The layer returns ``(pooled, argmax)``, both
+        of the pooled shape, ``argmax`` as int64.
     """
 
     def __init__(self, pool_size: int = 2, **kwargs) -> None:
@@ -74,7 +72,7 @@ class MaxPoolingWithArgmax2D(layers.Layer):
         k = self.pool_size
         for dim in (height, width):
             _check_pool_dim(dim, k, self.name)
-        shape = (batch, _div(height, k), _div(width, k), channels)
+        shape = (batch, *(None if d is None else d // k for d in (height, width)), channels)
         return (
             keras.KerasTensor(shape, dtype=self.compute_dtype),
             keras.KerasTensor(shape, dtype="int64"),
@@ -119,7 +117,8 @@ class MaxUnpooling2D(layers.Layer):
 
     def compute_output_shape(self, input_shape):
         batch, height, width, channels = input_shape[0]
-        return (batch, _mul(height, self.size), _mul(width, self.size), channels)
+        return (batch, *(None if d is None else d * self.size for d in (height, width)),
+                channels)
 
     def get_config(self) -> dict:
         config = super().get_config()
@@ -167,14 +166,6 @@ class BilinearUpsampling(keras.initializers.Initializer):
         return {}
 
 
-def _div(dim: int | None, k: int) -> int | None:
-    return None if dim is None else dim // k
-
-
-def _mul(dim: int | None, k: int) -> int | None:
-    return None if dim is None else dim * k
-
-
 def _check_pool_dim(dim: int | None, k: int, layer: str) -> None:
     if dim is not None and dim % k:
         raise InputError(
@@ -200,22 +191,25 @@ def check_divisible(size: int, stride: int, model: str, what: str = "input size"
 
 
 def model_input(
-    model: str,
-    n_bands: int,
-    n_classes: int,
-    width: float,
-    input_size: int | None,
-    stride: int,
+    model: str, n_bands: int, n_classes: int, width: float, input_size: int | None, stride: int
 ) -> keras.KerasTensor:
     """Check the common builder arguments and return the ``(H, W, n_bands)`` input."""
-    for arg, value in (("n_bands", n_bands), ("n_classes", n_classes)):
-        if int(value) != value or value < 1:
+    for arg, value in (("n_bands", n_bands), ("n_classes", n_classes), ("input_size", input_size)):
+        if not (value is None and arg == "input_size" or _positive_int(value)):
             raise InputError(f"{model}: {arg} must be a positive integer, got {value!r}")
-    if not width > 0:
-        raise InputError(f"{model}: width must be > 0, got {width!r}")
-    if input_size is not None:
-        check_divisible(int(input_size), stride, model)
-    return keras.Input(shape=(input_size, input_size, int(n_bands)), name="bands")
+    if not (isinstance(width, numbers.Real) and width > 0):
+        raise InputError(f"{model}: width must be a number > 0, got {width!r}")
+    size = None if input_size is None else int(input_size)
+    if size is not None:
+        check_divisible(size, stride, model)
+    return keras.Input(shape=(size, size, int(n_bands)), name="bands")
+
+
+def _positive_int(value) -> bool:
+    try:
+        return int(value) == value and value >= 1
+    except (TypeError, ValueError):
+        return False
 
 
 def conv_block(

@@ -32,10 +32,11 @@ def main(verbose: int) -> None:
 
 
 def _attach_commands() -> None:
-    from crossmask.cli import demo, harmonize, srf
+    from crossmask.cli import demo, harmonize, predict, srf, train
 
-    for module in (srf, harmonize, demo):
-        main.add_command(module.command)
+    for command in (srf.command, harmonize.command, train.biome, train.train_cmd,
+                    predict.predict_cmd, predict.models, demo.command):
+        main.add_command(command)
 
 
 _attach_commands()

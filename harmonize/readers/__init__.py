@@ -6,16 +6,22 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from crossmask.errors import InputError, ProductFormatError
+from crossmask.harmonize.readers.bandfiles import BandFilesProduct, open_band_files
 from crossmask.harmonize.readers.base import Grid, Product, read_grid, read_window
-from crossmask.harmonize.readers.geotiff import GeoTiffProduct, open_geotiff
+from crossmask.harmonize.readers.geotiff import GeoTiffProduct, open_geotiff, sensor_tag
+from crossmask.harmonize.readers.landsat import LandsatScene, open_landsat_scene
 from crossmask.harmonize.readers.safe import SafeProduct, open_safe
 
 __all__ = [
+    "BandFilesProduct",
     "GeoTiffProduct",
     "Grid",
+    "LandsatScene",
     "Product",
     "SafeProduct",
+    "open_band_files",
     "open_geotiff",
+    "open_landsat_scene",
     "open_product",
     "open_safe",
     "read_grid",
@@ -25,10 +31,13 @@ __all__ = [
 
 def open_product(path: str | Path, sensor: str | None = None,
                  bands: Sequence[str] | None = None) -> Product:
-    """Open a Sentinel-2 SAFE folder (or its MTD_MSIL1C.xml) or a GeoTIFF.
+    """Open any supported product by its layout.
 
-    A GeoTIFF needs ``sensor`` (the sensor that took it); ``bands`` overrides its band
-    descriptions.
+    * a folder with ``MTD_MSIL1C.xml`` (or that XML itself): Sentinel-2 L1C SAFE;
+    * a folder with ``*_MTL.txt``: Landsat-8/9 scene (L8 Biome or Collection 2 Level-1);
+    * another folder: one GeoTIFF per band (``<ID>_B4.tif`` …), taken by ``sensor``;
+    * a GeoTIFF: named bands of ``sensor`` (default: the ``TARGET_SENSOR`` tag that
+      ``crossmask harmonize apply`` writes); ``bands`` overrides the band descriptions.
 
     Raises
     ------
@@ -38,10 +47,20 @@ def open_product(path: str | Path, sensor: str | None = None,
     path = Path(path)
     if not path.exists():
         raise ProductFormatError(f"{path}: no such file or folder")
-    if path.is_dir() or path.name.upper().startswith("MTD_MSI"):
+    if path.is_file() and path.name.upper().startswith("MTD_MSI"):
         return open_safe(path)
+    if path.is_dir():
+        if list(path.glob("MTD_MSI*.xml")) or path.suffix.upper() == ".SAFE":
+            return open_safe(path)
+        if list(path.glob("*_MTL.txt")):
+            return open_landsat_scene(path)
+        if not sensor:
+            raise InputError(f"{path}: a folder of band files needs the sensor that took "
+                             "them (--sensor L8)")
+        return open_band_files(path, sensor)
     if path.suffix.lower() in (".tif", ".tiff"):
+        sensor = sensor or sensor_tag(path)
         if not sensor:
             raise InputError(f"{path}: a GeoTIFF needs the sensor that took it (--sensor S2A)")
         return open_geotiff(path, sensor, bands)
-    raise ProductFormatError(f"{path}: not a SAFE folder or GeoTIFF")
+    raise ProductFormatError(f"{path}: not a SAFE folder, Landsat scene folder or GeoTIFF")

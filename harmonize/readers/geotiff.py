@@ -21,7 +21,7 @@ from crossmask.errors import InputError, ProductFormatError, UnknownNameError
 from crossmask.harmonize.readers.base import Grid, Product, read_window
 from crossmask.srf.registry import get_sensor
 
-__all__ = ["GeoTiffProduct", "open_geotiff"]
+__all__ = ["GeoTiffProduct", "gdal_scale", "open_geotiff", "sensor_tag"]
 
 
 @dataclass
@@ -95,14 +95,23 @@ def open_geotiff(path: str | Path, sensor: str, bands: Sequence[str] | None = No
         if key in indexes:
             raise ProductFormatError(f"{path}: band {key} appears twice")
         indexes[key] = i
-    scales = {k: _scale(gdal_scales[i - 1], dtype, path) for k, i in indexes.items()}
+    scales = {k: gdal_scale(gdal_scales[i - 1], dtype, path) for k, i in indexes.items()}
     return GeoTiffProduct(path, sens.key, indexes, grid, scales, nodata)
 
 
-def _scale(scale_offset: tuple[float, float], dtype: str, path: Path) -> tuple[float, float]:
+def gdal_scale(scale_offset: tuple[float, float], dtype: str, path: Path) -> tuple[float, float]:
     scale, offset = scale_offset
     if np.issubdtype(np.dtype(dtype), np.integer) and scale == 1.0 and offset == 0.0:
         raise InputError(
             f"{path}: integer ({dtype}) bands without a scale factor; store reflectance as "
             "float 0-1 or set the bands' GDAL scale (e.g. 0.0001)")
     return float(scale), float(offset)
+
+
+def sensor_tag(path: str | Path) -> str | None:
+    """The ``TARGET_SENSOR`` tag of a GeoTIFF written by crossmask, if any."""
+    try:
+        with rasterio.open(path) as dataset:
+            return dataset.tags().get("TARGET_SENSOR")
+    except (RasterioError, OSError) as err:
+        raise ProductFormatError(f"{path}: cannot open GeoTIFF ({err})") from err

@@ -229,14 +229,9 @@ def open_landsat_scene(folder: str | os.PathLike, biome: str | None = None,
 
     Checks the MTL holds every calibration key, the mask (when present) has the 30 m
     bands' shape and, with ``check_fill``, that the scene is not all fill (a decimated read
-    of one band, a full read only if that finds no data).
-
-    Raises
-    ------
-    ProductFormatError
-        Missing MTL or MTL key, unknown spacecraft, mask shape mismatch, all-fill scene.
-    MissingBandError
-        If no 30 m band file of the scene exists.
+    of one band, a full read only if that finds no data).  Raises
+    :class:`ProductFormatError` (missing MTL or MTL key, unknown spacecraft, mask shape
+    mismatch, all-fill scene) or :class:`MissingBandError` (no 30 m band file).
     """
     folder = Path(folder)
     mtl_path = folder if folder.is_file() else _find_mtl(folder)
@@ -250,23 +245,27 @@ def open_landsat_scene(folder: str | os.PathLike, biome: str | None = None,
     def local(name: str) -> Path:
         return present.get(name.lower(), folder / name)
 
-    def key(name: str):
-        return _mtl_value(meta, name, mtl_path, collection)
+    def number(name: str) -> float:
+        value = _mtl_value(meta, name, mtl_path, collection)
+        if not isinstance(value, (int, float)):
+            raise ProductFormatError(f"{mtl_path}: MTL key {name} = {value!r} is not a number")
+        return float(value)
 
-    if key("SPACECRAFT_ID") not in _SPACECRAFT:
-        raise ProductFormatError(f"{mtl_path}: SPACECRAFT_ID {key('SPACECRAFT_ID')!r} is not "
-                                 f"supported; valid: {', '.join(_SPACECRAFT)}")
-    sensor = get_sensor(_SPACECRAFT[key("SPACECRAFT_ID")])
-    if not 0.0 < float(key("SUN_ELEVATION")) <= 90.0:
-        raise ProductFormatError(f"{mtl_path}: SUN_ELEVATION {key('SUN_ELEVATION')} is outside "
-                                 "(0, 90] degrees; TOA reflectance needs a sunlit scene")
+    spacecraft = _mtl_value(meta, "SPACECRAFT_ID", mtl_path, collection)
+    if spacecraft not in _SPACECRAFT:
+        raise ProductFormatError(f"{mtl_path}: SPACECRAFT_ID {spacecraft!r} is not supported; "
+                                 f"valid: {', '.join(_SPACECRAFT)}")
+    sensor = get_sensor(_SPACECRAFT[spacecraft])
+    if not 0.0 < number("SUN_ELEVATION") <= 90.0:
+        raise ProductFormatError(f"{mtl_path}: SUN_ELEVATION {number('SUN_ELEVATION')} is "
+                                 "outside (0, 90] degrees; TOA reflectance needs a sunlit scene")
     files = {b.name: local(meta.get(f"FILE_NAME_BAND_{b.name[1:]}", f"{prefix}_{b.name}.TIF"))
              for b in sensor.bands}
-    coefficients = {b.name: tuple(float(key(f"{k}_BAND_{b.name[1:]}")) for k in (
+    coefficients = {b.name: tuple(number(f"{k}_BAND_{b.name[1:]}") for k in (
         _THERMAL_KEYS if b.thermal else _REFLECTIVE_KEYS)) for b in sensor.bands}
     qa = meta.get("FILE_NAME_BAND_QUALITY", meta.get("FILE_NAME_QUALITY_L1_PIXEL"))
     scene = LandsatScene(folder, sensor.key, prefix, mtl_path, collection,
-                         float(key("SUN_ELEVATION")), meta, files, normalize_biome(biome),
+                         number("SUN_ELEVATION"), meta, files, normalize_biome(biome),
                          _find_mask(prefix, local), local(qa) if qa else None, coefficients)
     if scene.mask_path is not None:
         mask_grid = read_grid(scene.mask_path)

@@ -1,0 +1,165 @@
+"""Model cards: everything a saved cloud model needs besides its weights.
+
+A model directory holds ``model.keras`` (Keras 3 archive) and ``model.json`` (this card):
+input sensor and bands, per-band normalisation, class scheme, output activation, decision
+threshold, training provenance and package versions.  Loading restores both, and
+predicting with the wrong bands fails before any computation.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from crossmask import __version__
+from crossmask.atomic import atomic_output, check_output_path
+from crossmask.errors import MissingBandError, ProductFormatError
+
+__all__ = ["CARD_FORMAT", "CARD_VERSION", "ModelCard", "load_model", "package_versions",
+           "read_card", "save_model"]
+
+CARD_FORMAT = "crossmask-model"
+CARD_VERSION = 1
+MODEL_FILE = "model.keras"
+CARD_FILE = "model.json"
+
+
+@dataclass
+class ModelCard:
+    """Description of a trained or imported cloud model.
+
+    Attributes
+    ----------
+    architecture : str
+        Registered builder name (``unmask``, ``fcnmask``, ``snmask``, ``dlmask``).
+    bands : list of str
+        Input bands in channel order, named as in ``sensor`` (normally Landsat-8).
+    class_scheme : str
+        ``binary``, ``three`` or ``four`` (see :mod:`crossmask.pipelines.biome`).
+    class_names : list of str
+        Name of each output class, in channel order (sigmoid: the positive class).
+    output : {"sigmoid", "softmax"}
+        Sigmoid: one channel, cloud probability.  Softmax: one channel per class.
+    normalization : dict, optional
+        ``{"mean": [...], "std": [...]}`` per band, reflectance units, applied before the
+        network; ``None`` when the network normalises inside its graph.
+    threshold : float
+        Cloud-probability cut for sigmoid models.
+    stride : int
+        Input height and width must be multiples of this.
+    """
+
+    architecture: str
+    bands: list[str]
+    class_scheme: str
+    class_names: list[str]
+    output: str = "softmax"
+    sensor: str = "L8"
+    normalization: dict | None = None
+    threshold: float = 0.5
+    stride: int = 16
+    name: str = ""
+    source: str = "trained with crossmask"
+    training: dict = field(default_factory=dict)
+    versions: dict = field(default_factory=dict)
+
+    def check_bands(self, available: list[str], origin: str = "input") -> None:
+        """Raise :class:`MissingBandError` unless every model band is available."""
+        missing = [b for b in self.bands if b not in available]
+        if missing:
+            raise MissingBandError(
+                f"{origin}: the model needs {self.sensor} bands {', '.join(self.bands)}; "
+                f"missing {', '.join(missing)} (available: {', '.join(available) or 'none'})")
+
+    def normalize(self, x: np.ndarray) -> np.ndarray:
+        """Apply the card's per-band normalisation to (..., bands) reflectance, float32."""
+        x = np.asarray(x, dtype=np.float32)
+        if not self.normalization:
+            return x
+        mean = np.asarray(self.normalization["mean"], dtype=np.float32)
+        std = np.asarray(self.normalization["std"], dtype=np.float32)
+        return (x - mean) / np.maximum(std, 1e-6)
+
+    def to_dict(self) -> dict:
+        return {"format": CARD_FORMAT, "version": CARD_VERSION, **asdict(self)}
+
+    @classmethod
+    def from_dict(cls, doc: dict, origin: str = "<dict>") -> "ModelCard":
+        if doc.get("format") != CARD_FORMAT:
+            raise ProductFormatError(f"{origin}: not a crossmask model card")
+        if doc.get("version") != CARD_VERSION:
+            raise ProductFormatError(
+                f"{origin}: model card version {doc.get('version')} comes from another "
+                f"crossmask version (this one reads version {CARD_VERSION})")
+        fields = {k: v for k, v in doc.items() if k not in ("format", "version")}
+        try:
+            return cls(**fields)
+        except TypeError as err:
+            raise ProductFormatError(f"{origin}: malformed model card ({err})") from err
+
+
+def package_versions() -> dict:
+    """Versions of crossmask, Keras and TensorFlow for the card."""
+    import keras
+    import tensorflow as tf
+
+    return {"crossmask": __version__, "keras": keras.__version__, "tensorflow": tf.__version__}
+
+
+def save_model(model, card: ModelCard, out_dir: str | os.PathLike,
+               overwrite: bool = False) -> Path:
+    """Write ``model.keras`` and ``model.json`` into ``out_dir`` atomically; return the dir."""
+    out_dir = Path(out_dir)
+    check_output_path(out_dir / MODEL_FILE, overwrite)
+    card.versions = card.versions or package_versions()
+    with atomic_output(out_dir / MODEL_FILE, overwrite) as tmp:
+        staging = tmp.with_suffix(".keras")  # Keras insists on the extension
+        try:
+            model.save(staging)
+            staging.replace(tmp)
+        finally:
+            staging.unlink(missing_ok=True)
+    with atomic_output(out_dir / CARD_FILE, True) as tmp:
+        tmp.write_text(json.dumps(card.to_dict(), indent=2) + "\n")
+    return out_dir
+
+
+def read_card(path: str | os.PathLike) -> ModelCard:
+    """Read the card of a model directory (or of the ``model.keras`` inside it)."""
+    path = Path(path)
+    card_path = (path if path.is_dir() else path.parent) / CARD_FILE
+    try:
+        doc = json.loads(card_path.read_text())
+    except OSError as err:
+        raise ProductFormatError(f"{card_path}: model card missing ({err.strerror}); a model "
+                                 "directory holds model.keras and model.json") from err
+    except ValueError as err:
+        raise ProductFormatError(f"{card_path}: model card is not valid JSON ({err})") from err
+    return ModelCard.from_dict(doc, str(card_path))
+
+
+def load_model(path: str | os.PathLike):
+    """Load ``(keras.Model, ModelCard)`` from a model directory.
+
+    Raises
+    ------
+    ProductFormatError
+        If the card or the Keras archive is missing, from another version or unreadable.
+    """
+    import keras
+
+    import crossmask.models.layers  # noqa: F401  (registers custom layers)
+
+    path = Path(path)
+    card = read_card(path)
+    model_path = (path if path.is_dir() else path.parent) / MODEL_FILE
+    try:
+        model = keras.saving.load_model(model_path, compile=False)
+    except (OSError, ValueError, TypeError, KeyError) as err:
+        raise ProductFormatError(f"{model_path}: cannot load Keras model "
+                                 f"({str(err).splitlines()[0][:200]})") from err
+    return model, card

@@ -1,0 +1,221 @@
+"""Tiled scene inference: overlapping tiles, smooth blending, bounded memory.
+
+The scene is cut into ``tile`` × ``tile`` windows every ``tile − overlap`` pixels; each
+tile's class probabilities are weighted by a taper that falls to ~0 at its edges, summed,
+and divided by the summed weights, so there are no seams.  Rows are finished (and
+written) strip by strip: memory holds one strip of tiles, never the scene.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from rasterio.windows import Window
+from tqdm.auto import tqdm
+
+from crossmask.errors import InputError
+from crossmask.harmonize.readers.base import Grid, Product
+from crossmask.pipelines.biome import get_scheme
+from crossmask.pipelines.maskio import MASK_NODATA, mask_writer
+
+__all__ = ["Prediction", "predict_product", "tile_origins", "tile_weights"]
+
+
+@dataclass
+class Prediction:
+    """Result of :func:`predict_product`."""
+
+    mask: Path
+    probability: Path | None
+    cloud_fraction: float
+    valid_pixels: int
+    seconds: float
+
+
+def tile_origins(length: int, tile: int, step: int) -> list[int]:
+    """Tile start offsets covering ``length`` pixels; the last tile ends at the edge."""
+    if length <= tile:
+        return [0]
+    starts = list(range(0, length - tile, step))
+    return starts + [length - tile]
+
+
+def tile_weights(tile: int, overlap: int) -> np.ndarray:
+    """2-D blending weights: 1 inside, linear ramps over ``overlap`` pixels at the edges."""
+    ramp = max(overlap, 1)
+    i = np.arange(tile, dtype=np.float64)
+    w1 = np.clip(np.minimum(i + 1, tile - i) / ramp, 1e-3, 1.0)
+    return np.outer(w1, w1).astype(np.float32)
+
+
+def predict_product(models: list, product: Product, output: str | Path,
+                    probability_output: str | Path | None = None, tile: int = 512,
+                    overlap: int = 64, batch_size: int = 4, threshold: float | None = None,
+                    tta: bool = False, overwrite: bool = False,
+                    progress: bool = True) -> Prediction:
+    """Predict a cloud mask of ``product`` with one model or an ensemble.
+
+    Parameters
+    ----------
+    models : list of (keras.Model, ModelCard)
+        Models sharing class scheme and output type; probabilities are averaged.
+    threshold : float, optional
+        Cloud-probability cut for sigmoid (binary) models; default: the card's.
+    tta : bool
+        Average the 8 flips / quarter turns of every tile.
+
+    Raises
+    ------
+    InputError, MissingBandError
+        Before anything is written.
+    """
+    start = time.perf_counter()
+    cards = [card for _, card in models]
+    _check_models(cards, product)
+    bands = cards[0].bands
+    grid = _common_grid(product, bands)
+    stride = max(c.stride for c in cards)
+    tile = min(_round_up(tile, stride), _round_up(max(grid.height, grid.width), stride))
+    overlap = min(overlap, tile // 2)
+    threshold = cards[0].threshold if threshold is None else threshold
+    names = ["clear", "cloud"] if cards[0].output == "sigmoid" else cards[0].class_names
+    cloud_ids = [i for i, n in enumerate(names) if "cloud" in n]
+    colormap = get_scheme(cards[0].class_scheme).colormap()
+    counts = np.zeros(2, dtype=np.int64)  # valid, cloud
+    with contextlib.ExitStack() as stack:
+        dst = stack.enter_context(mask_writer(output, grid, names, colormap,
+                                              overwrite=overwrite))
+        prob_dst = (stack.enter_context(mask_writer(
+            probability_output, grid, names, colormap, count=_n_out(cards[0]),
+            dtype="float32", overwrite=overwrite, description="probability"))
+            if probability_output else None)
+        for window, probs, valid in _strips(models, product, grid, tile, overlap, batch_size,
+                                            tta, progress):
+            classes = _classes(probs, threshold, cards[0].output)
+            classes[~valid] = MASK_NODATA
+            dst.write(classes, 1, window=window)
+            if prob_dst is not None:
+                prob_dst.write(np.where(valid, np.moveaxis(probs, -1, 0), np.nan)
+                               .astype(np.float32), window=window)
+            counts += [valid.sum(), np.isin(classes, cloud_ids).sum()]
+    fraction = float(counts[1] / counts[0]) if counts[0] else float("nan")
+    return Prediction(Path(output), Path(probability_output) if probability_output else None,
+                      fraction, int(counts[0]), time.perf_counter() - start)
+
+
+def _check_models(cards: list, product: Product) -> None:
+    if not cards:
+        raise InputError("no model given")
+    first = cards[0]
+    for card in cards[1:]:
+        if (card.class_scheme, card.output, card.class_names) != (
+                first.class_scheme, first.output, first.class_names):
+            raise InputError(f"ensemble members disagree: {card.name} predicts "
+                             f"{card.class_scheme}/{card.output}, {first.name} "
+                             f"{first.class_scheme}/{first.output}")
+    compatible = {first.sensor} | ({"L9"} if first.sensor == "L8" else set())
+    if product.sensor not in compatible:
+        raise InputError(f"{product.path}: a {product.sensor} product cannot feed a model "
+                         f"trained on {first.sensor} bands; harmonise it first "
+                         f"(crossmask harmonize apply {product.path} -o out.tif)")
+    for card in cards:
+        card.check_bands(product.band_names, str(product.path))
+
+
+def _common_grid(product: Product, bands: list[str]) -> Grid:
+    grids = {b: product.band_grid(b) for b in bands}
+    first = grids[bands[0]]
+    for band, grid in grids.items():
+        if (grid.transform, grid.shape) != (first.transform, first.shape):
+            raise InputError(f"{product.path}: band {band} is on another grid than "
+                             f"{bands[0]}; resample the bands to one grid first")
+    return first
+
+
+def _strips(models, product, grid: Grid, tile: int, overlap: int, batch_size: int,
+            tta: bool, progress: bool):
+    """Yield (window, probabilities (rows, W, C), valid (rows, W)) strip by strip."""
+    ys = tile_origins(grid.height, tile, tile - overlap)
+    xs = tile_origins(grid.width, tile, tile - overlap)
+    weights = tile_weights(tile, overlap)
+    n_out = _n_out(models[0][1])
+    carry = np.zeros((0, grid.width, n_out + 2), dtype=np.float32)  # probs…, weight, valid
+    bar = tqdm(total=len(ys) * len(xs), desc="predict", unit="tile", disable=not progress)
+    for k, y0 in enumerate(ys):
+        rows = min(tile, grid.height - y0)
+        strip = np.zeros((rows, grid.width, n_out + 2), dtype=np.float32)
+        strip[:carry.shape[0]] = carry
+        for chunk in _chunks(xs, batch_size):
+            x_tiles, valid = _read_tiles(product, models[0][1].bands, grid, y0, chunk, tile)
+            probs = _ensemble(models, x_tiles, tta)
+            for i, x0 in enumerate(chunk):
+                h, w = valid[i].shape
+                wt = weights[:h, :w]
+                strip[:h, x0:x0 + w, :n_out] += probs[i, :h, :w] * wt[..., None]
+                strip[:h, x0:x0 + w, n_out] += wt
+                strip[:h, x0:x0 + w, n_out + 1] = np.maximum(strip[:h, x0:x0 + w, n_out + 1],
+                                                             valid[i])
+            bar.update(len(chunk))
+        done = (ys[k + 1] if k + 1 < len(ys) else grid.height) - y0
+        finished = strip[:done]
+        probs = finished[..., :n_out] / np.maximum(finished[..., n_out:n_out + 1], 1e-12)
+        yield Window(0, y0, grid.width, done), probs, finished[..., n_out + 1] > 0
+        carry = strip[done:]
+    bar.close()
+
+
+def _read_tiles(product, bands, grid: Grid, y0: int, xs: list[int], tile: int):
+    batch, valid = [], []
+    for x0 in xs:
+        window = Window(x0, y0, min(tile, grid.width - x0), min(tile, grid.height - y0))
+        cube = np.stack([product.read(b, window) for b in bands], axis=-1)
+        ok = ~np.isnan(cube).any(axis=-1)
+        pad = ((0, tile - cube.shape[0]), (0, tile - cube.shape[1]), (0, 0))
+        batch.append(np.pad(np.nan_to_num(cube, nan=0.0), pad, mode="symmetric"))
+        valid.append(ok)
+    return np.stack(batch), valid
+
+
+def _ensemble(models, x: np.ndarray, tta: bool) -> np.ndarray:
+    total = None
+    for model, card in models:
+        inputs = card.normalize(x)
+        probs = _tta(model, inputs) if tta else model.predict_on_batch(inputs)
+        probs = np.asarray(probs, dtype=np.float32)
+        total = probs if total is None else total + probs
+    return total / len(models)
+
+
+def _tta(model, x: np.ndarray) -> np.ndarray:
+    """Mean prediction over the 8 dihedral transforms (inverted back)."""
+    out = 0.0
+    for flip in (False, True):
+        xf = x[:, :, ::-1] if flip else x
+        for k in range(4):
+            pred = np.asarray(model.predict_on_batch(np.rot90(xf, k, axes=(1, 2)).copy()))
+            pred = np.rot90(pred, -k, axes=(1, 2))
+            out = out + (pred[:, :, ::-1] if flip else pred)
+    return out / 8.0
+
+
+def _classes(probs: np.ndarray, threshold: float, output: str) -> np.ndarray:
+    if output == "sigmoid":
+        return (probs[..., 0] >= threshold).astype(np.uint8)
+    return np.argmax(probs, axis=-1).astype(np.uint8)
+
+
+def _n_out(card) -> int:
+    return 1 if card.output == "sigmoid" else len(card.class_names)
+
+
+def _chunks(items: list[int], size: int) -> list[list[int]]:
+    return [items[i:i + size] for i in range(0, len(items), max(1, size))]
+
+
+def _round_up(value: int, multiple: int) -> int:
+    return int(math.ceil(value / multiple) * multiple)
