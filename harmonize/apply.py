@@ -7,6 +7,7 @@ over a grid and writes a tiled, compressed GeoTIFF atomically.
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from crossmask.harmonize.readers.base import Grid, Product
 from crossmask.harmonize.resample import grid_from_product, resample_window
 from crossmask.srf.registry import get_sensor
 
-__all__ = ["UINT16_SCALE", "harmonize_product", "harmonize_window"]
+__all__ = ["UINT16_SCALE", "HarmonizedProduct", "harmonize_product", "harmonize_window"]
 
 #: Reflectance per digital number in uint16 output (DN 0 is nodata).
 UINT16_SCALE = 1e-4
@@ -43,6 +44,43 @@ def harmonize_window(product: Product, adjustment: BandAdjustment, grid: Grid,
                for band in adjustment.source_bands}
     adjusted = adjustment.apply(sources)
     return np.stack([adjusted[band] for band in adjustment.target_bands])
+
+
+class HarmonizedProduct(Product):
+    """A lazy view of ``product`` as target-sensor reflectance on ``grid``.
+
+    Reading a band of a window harmonises that window (all target bands at once, cached for
+    the next band of the same window), so models can read harmonised data window by
+    window without an intermediate file.  ``seconds`` accumulates the time spent.
+    """
+
+    def __init__(self, product: Product, adjustment: BandAdjustment, grid: Grid):
+        if adjustment.source != product.sensor:
+            raise InputError(f"{product.path}: product is {product.sensor} but the band "
+                             f"adjustment is for {adjustment.source}→{adjustment.target}")
+        self.product, self.adjustment, self.grid = product, adjustment, grid
+        self.path, self.sensor = product.path, adjustment.target
+        self.seconds = 0.0
+        self._cache: tuple[tuple, np.ndarray] | None = None
+
+    @property
+    def band_names(self) -> list[str]:
+        return self.adjustment.target_bands
+
+    def band_grid(self, band: str) -> Grid:
+        self.band_key(band)
+        return self.grid
+
+    def read(self, band: str, window: Window | None = None) -> np.ndarray:
+        name = self.band_key(band)
+        window = window or Window(0, 0, self.grid.width, self.grid.height)
+        key = (window.col_off, window.row_off, window.width, window.height)
+        if self._cache is None or self._cache[0] != key:
+            start = time.perf_counter()
+            self._cache = (key, harmonize_window(self.product, self.adjustment, self.grid,
+                                                 window))
+            self.seconds += time.perf_counter() - start
+        return self._cache[1][self.adjustment.target_bands.index(name)]
 
 
 def harmonize_product(product: Product, adjustment: BandAdjustment, output: str | Path,

@@ -2,75 +2,89 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
-from crossmask.errors import InputError, SpectralCoverageError, UnknownNameError
+from crossmask.errors import SpectralCoverageError, UnknownNameError
 from crossmask.harmonize.adjustment import BandAdjustment, BandModel, check_method
 from crossmask.harmonize.hls import HLS_CITATION, HLS_COEFFICIENTS
 from crossmask.harmonize.spectra import SpectralSet, training_spectra
-from crossmask.srf import band_equivalent, band_pairs, get_sensor
+from crossmask.srf import band_equivalent, get_sensor, paired_sources
 
-__all__ = ["build_adjustment", "evaluate", "fit_multivariate", "fit_ols", "fitted_bands"]
+__all__ = ["build_adjustment", "evaluate", "fit_multivariate", "fit_ols"]
 
 _GAP_NOTE = "not fitted: band lies in the spectral library's water-vapour gap; passed through"
 
 
 def build_adjustment(source: str, target: str = "L8", method: str = "ols",
-                     spectra: SpectralSet | None = None) -> BandAdjustment:
+                     spectra: SpectralSet | None = None,
+                     target_bands: Sequence[str] | None = None,
+                     available: Sequence[str] | None = None) -> BandAdjustment:
     """Build a band adjustment by any method of :data:`crossmask.harmonize.METHODS`.
 
     ``none`` pairs bands with slope 1; ``hls`` is the published NASA table (Sentinel-2A/2B
     → Landsat-8 only); ``ols`` and ``multivariate`` are fitted on ``spectra`` (default:
     :func:`crossmask.harmonize.spectra.training_spectra`).  Every adjustment is evaluated on
     the spectra, so metrics are comparable across methods.
+
+    Parameters
+    ----------
+    target_bands : sequence of str, optional
+        Only produce these target bands (e.g. the bands a model takes).
+    available : sequence of str, optional
+        Source bands the data hold; missing paired bands are replaced by their substitutes
+        (S2 B8 for B8A) and multivariate fits use only these.
     """
     method = check_method(method)
     src, tgt = get_sensor(source).key, get_sensor(target).key
+    pairs = paired_sources(src, tgt, target_bands, available)
     spectra = spectra if spectra is not None else training_spectra()
     if method == "none":
-        adjustment = _identity(src, tgt)
+        adjustment = BandAdjustment(src, tgt, "none",
+                                    [BandModel(t, [s], [1.0], 0.0) for t, s in pairs.items()])
     elif method == "hls":
-        adjustment = _hls(src, tgt)
+        adjustment = _hls(src, tgt, pairs)
     elif method == "ols":
-        adjustment = fit_ols(src, tgt, spectra)
+        adjustment = fit_ols(src, tgt, spectra, pairs)
     else:
-        adjustment = fit_multivariate(src, tgt, spectra)
+        adjustment = fit_multivariate(src, tgt, spectra, pairs, available)
     adjustment.info.update(n_spectra=len(spectra))
     evaluate(adjustment, spectra)
     return adjustment
 
 
-def fitted_bands(source: str, target: str, wavelengths: np.ndarray) -> dict[str, str]:
-    """The pairs {target: source} both of whose bands the spectra cover."""
-    pairs = band_pairs(source, target)
-    return {t: s for t, s in pairs.items()
-            if _covered(wavelengths, target, t) and _covered(wavelengths, source, s)}
-
-
-def fit_ols(source: str, target: str, spectra: SpectralSet) -> BandAdjustment:
+def fit_ols(source: str, target: str, spectra: SpectralSet,
+            pairs: dict[str, str] | None = None) -> BandAdjustment:
     """Per-band ordinary least squares, target = slope · source + offset (HLS style)."""
-    x_all, y_all, pairs = _convolved(source, target, spectra)
+    pairs = pairs or paired_sources(source, target)
+    x_all, y_all = _convolved(source, target, spectra)
     bands = []
-    for tgt_band, src_band in band_pairs(source, target).items():
-        if tgt_band not in pairs:
+    for tgt_band, src_band in pairs.items():
+        if tgt_band not in y_all or src_band not in x_all:
             bands.append(_passthrough(tgt_band, src_band))
             continue
-        x, y = x_all[src_band], y_all[tgt_band]
-        slope, offset = np.polyfit(x, y, 1)
+        slope, offset = np.polyfit(x_all[src_band], y_all[tgt_band], 1)
         bands.append(BandModel(tgt_band, [src_band], [float(slope)], float(offset)))
     return BandAdjustment(source, target, "ols", bands)
 
 
-def fit_multivariate(source: str, target: str, spectra: SpectralSet) -> BandAdjustment:
+def fit_multivariate(source: str, target: str, spectra: SpectralSet,
+                     pairs: dict[str, str] | None = None,
+                     available: Sequence[str] | None = None) -> BandAdjustment:
     """Each target band as a linear function of all covered source bands (scikit-learn)."""
     from sklearn.linear_model import LinearRegression
 
-    x_all, y_all, pairs = _convolved(source, target, spectra)
+    pairs = pairs or paired_sources(source, target)
+    x_all, y_all = _convolved(source, target, spectra)
+    if available is not None:
+        keep = {get_sensor(source).band(b).name for b in available}
+        x_all = {b: v for b, v in x_all.items() if b in keep}
     predictors = list(x_all)
     design = np.column_stack([x_all[name] for name in predictors])
     bands = []
-    for tgt_band, src_band in band_pairs(source, target).items():
-        if tgt_band not in pairs:
+    for tgt_band, src_band in pairs.items():
+        if tgt_band not in y_all or src_band not in x_all:
             bands.append(_passthrough(tgt_band, src_band))
             continue
         model = LinearRegression().fit(design, y_all[tgt_band])
@@ -81,7 +95,7 @@ def fit_multivariate(source: str, target: str, spectra: SpectralSet) -> BandAdju
 
 def evaluate(adjustment: BandAdjustment, spectra: SpectralSet) -> BandAdjustment:
     """Fill each fitted band's metrics (r2, rmse, bias, n) against the spectra; in place."""
-    x_all, y_all, _ = _convolved(adjustment.source, adjustment.target, spectra)
+    x_all, y_all = _convolved(adjustment.source, adjustment.target, spectra)
     for band in adjustment.bands:
         if band.target not in y_all or any(name not in x_all for name in band.sources):
             continue
@@ -95,49 +109,45 @@ def evaluate(adjustment: BandAdjustment, spectra: SpectralSet) -> BandAdjustment
 
 
 def _convolved(source: str, target: str, spectra: SpectralSet):
-    """Band values of the spectra through both sensors (dicts band → 1-D array)."""
-    pairs = fitted_bands(source, target, spectra.wavelengths)
-    if not pairs:
-        raise SpectralCoverageError(f"the spectra cover no band pair of {source}→{target}")
-    src_names = [b for b in get_sensor(source).reflective_band_names
-                 if _covered(spectra.wavelengths, source, b)]
+    """Band values of the spectra through both sensors, for every band they cover."""
+    src_names = _covered_bands(spectra.wavelengths, source)
+    tgt_names = _covered_bands(spectra.wavelengths, target)
+    if not src_names or not tgt_names:
+        raise SpectralCoverageError(f"the spectra cover no band of {source} or {target}")
     x = band_equivalent(spectra.reflectance, spectra.wavelengths, source, src_names)
-    y = band_equivalent(spectra.reflectance, spectra.wavelengths, target, list(pairs))
+    y = band_equivalent(spectra.reflectance, spectra.wavelengths, target, tgt_names)
     return ({b: x[:, i] for i, b in enumerate(src_names)},
-            {b: y[:, i] for i, b in enumerate(pairs)}, pairs)
+            {b: y[:, i] for i, b in enumerate(tgt_names)})
 
 
-def _covered(wavelengths: np.ndarray, sensor: str, band: str) -> bool:
-    try:
-        band_equivalent(np.zeros(wavelengths.size), wavelengths, sensor, [band])
-    except SpectralCoverageError:
-        return False
-    return True
+def _covered_bands(wavelengths: np.ndarray, sensor: str) -> list[str]:
+    covered = []
+    for band in get_sensor(sensor).reflective_band_names:
+        try:
+            band_equivalent(np.zeros(wavelengths.size), wavelengths, sensor, [band])
+        except SpectralCoverageError:
+            continue
+        covered.append(band)
+    return covered
 
 
 def _passthrough(target_band: str, source_band: str) -> BandModel:
     return BandModel(target_band, [source_band], [1.0], 0.0, note=_GAP_NOTE)
 
 
-def _identity(source: str, target: str) -> BandAdjustment:
-    bands = [BandModel(t, [s], [1.0], 0.0) for t, s in band_pairs(source, target).items()]
-    return BandAdjustment(source, target, "none", bands)
-
-
-def _hls(source: str, target: str) -> BandAdjustment:
-    if source not in HLS_COEFFICIENTS or get_sensor(target).key != "L8":
+def _hls(source: str, target: str, pairs: dict[str, str]) -> BandAdjustment:
+    if source not in HLS_COEFFICIENTS or target != "L8":
         raise UnknownNameError(
             f"the published HLS adjustment exists for S2A→L8 and S2B→L8 only, not "
             f"{source}→{target}; use --method ols or multivariate")
     table = HLS_COEFFICIENTS[source]
     bands = []
-    for tgt_band, src_band in band_pairs(source, target).items():
-        if tgt_band in table:
-            msi, slope, offset = table[tgt_band]
-            if msi != src_band:
-                raise InputError(f"HLS table pairs {msi} with {tgt_band}, pairing says {src_band}")
+    for tgt_band, src_band in pairs.items():
+        if tgt_band in table and table[tgt_band][0] == src_band:
+            _, slope, offset = table[tgt_band]
             bands.append(BandModel(tgt_band, [src_band], [slope], offset))
         else:
             bands.append(BandModel(tgt_band, [src_band], [1.0], 0.0,
-                                   note="not adjusted by HLS; passed through"))
+                                   note=f"no published HLS coefficient for {src_band}→"
+                                        f"{tgt_band}; passed through"))
     return BandAdjustment(source, target, "hls", bands, {"citation": HLS_CITATION})

@@ -29,7 +29,7 @@ def grid_from_product(product: Product, resolution: float = 30.0,
     """
     band = reference_band or product.band_names[0]
     ref = product.band_grid(band)
-    if not ref.crs or not ref.crs.is_projected:
+    if not ref.crs or not (ref.crs.is_projected or ref.crs.units_factor[0] == "metre"):
         raise InputError(f"{product.path}: band {band} has no projected CRS; cannot derive a "
                          f"{resolution:g} m grid")
     west, south, east, north = ref.bounds

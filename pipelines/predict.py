@@ -23,7 +23,8 @@ from crossmask.harmonize.readers.base import Grid, Product
 from crossmask.pipelines.biome import get_scheme
 from crossmask.pipelines.maskio import MASK_NODATA, mask_writer
 
-__all__ = ["Prediction", "predict_product", "tile_origins", "tile_weights"]
+__all__ = ["Prediction", "model_class_names", "predict_product", "predict_windows", "prepare_tiling",
+           "tile_origins", "tile_weights"]
 
 
 @dataclass
@@ -76,14 +77,9 @@ def predict_product(models: list, product: Product, output: str | Path,
     """
     start = time.perf_counter()
     cards = [card for _, card in models]
-    _check_models(cards, product)
-    bands = cards[0].bands
-    grid = _common_grid(product, bands)
-    stride = max(c.stride for c in cards)
-    tile = min(_round_up(tile, stride), _round_up(max(grid.height, grid.width), stride))
-    overlap = min(overlap, tile // 2)
+    grid, tile, overlap = prepare_tiling(cards, product, tile, overlap)
     threshold = cards[0].threshold if threshold is None else threshold
-    names = ["clear", "cloud"] if cards[0].output == "sigmoid" else cards[0].class_names
+    names = model_class_names(cards[0])
     cloud_ids = [i for i, n in enumerate(names) if "cloud" in n]
     colormap = get_scheme(cards[0].class_scheme).colormap()
     counts = np.zeros(2, dtype=np.int64)  # valid, cloud
@@ -94,7 +90,7 @@ def predict_product(models: list, product: Product, output: str | Path,
             probability_output, grid, names, colormap, count=_n_out(cards[0]),
             dtype="float32", overwrite=overwrite, description="probability"))
             if probability_output else None)
-        for window, probs, valid in _strips(models, product, grid, tile, overlap, batch_size,
+        for window, probs, valid in predict_windows(models, product, grid, tile, overlap, batch_size,
                                             tta, progress):
             classes = _classes(probs, threshold, cards[0].output)
             classes[~valid] = MASK_NODATA
@@ -106,6 +102,20 @@ def predict_product(models: list, product: Product, output: str | Path,
     fraction = float(counts[1] / counts[0]) if counts[0] else float("nan")
     return Prediction(Path(output), Path(probability_output) if probability_output else None,
                       fraction, int(counts[0]), time.perf_counter() - start)
+
+
+def model_class_names(card) -> list[str]:
+    """Class names of a model's mask values: sigmoid models give clear (0) and cloud (1)."""
+    return ["clear", "cloud"] if card.output == "sigmoid" else list(card.class_names)
+
+
+def prepare_tiling(cards: list, product: Product, tile: int, overlap: int):
+    """Check models against the product; return (grid, tile, overlap) adapted to them."""
+    _check_models(cards, product)
+    grid = _common_grid(product, cards[0].bands)
+    stride = max(c.stride for c in cards)
+    tile = min(_round_up(tile, stride), _round_up(max(grid.height, grid.width), stride))
+    return grid, tile, min(overlap, tile // 2)
 
 
 def _check_models(cards: list, product: Product) -> None:
@@ -137,9 +147,15 @@ def _common_grid(product: Product, bands: list[str]) -> Grid:
     return first
 
 
-def _strips(models, product, grid: Grid, tile: int, overlap: int, batch_size: int,
-            tta: bool, progress: bool):
-    """Yield (window, probabilities (rows, W, C), valid (rows, W)) strip by strip."""
+def predict_windows(models: list, product: Product, grid: Grid, tile: int = 512,
+                    overlap: int = 64, batch_size: int = 4, tta: bool = False,
+                    progress: bool = False):
+    """Blended class probabilities of ``product`` strip by strip.
+
+    Yields ``(window, probabilities (rows, W, C) float32, valid (rows, W) bool)``; the
+    windows tile ``grid`` top to bottom.  ``tile`` must be a multiple of the models'
+    stride.  Memory holds one strip of tiles.
+    """
     ys = tile_origins(grid.height, tile, tile - overlap)
     xs = tile_origins(grid.width, tile, tile - overlap)
     weights = tile_weights(tile, overlap)

@@ -1,7 +1,7 @@
 """Spectral response functions of the registered sensors, offline from pyrsr."""
 
 from crossmask.srf.convolve import band_equivalent, band_weights
-from crossmask.srf.pairing import PAIRINGS, band_pairs
+from crossmask.srf.pairing import PAIRINGS, SUBSTITUTES, band_pairs, paired_sources
 from crossmask.srf.registry import (
     WAVELENGTHS,
     Band,
@@ -13,6 +13,7 @@ from crossmask.srf.registry import (
 
 __all__ = [
     "PAIRINGS",
+    "SUBSTITUTES",
     "WAVELENGTHS",
     "Band",
     "Sensor",
@@ -22,4 +23,5 @@ __all__ = [
     "get_sensor",
     "list_sensors",
     "normalize_band_name",
+    "paired_sources",
 ]

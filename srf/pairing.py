@@ -7,10 +7,12 @@ table (Sentinel-2A/2B; Landsat-8/9; Landsat-7 ETM+ and Landsat-5 TM).
 
 from __future__ import annotations
 
-from crossmask.errors import UnknownNameError
+from collections.abc import Sequence
+
+from crossmask.errors import MissingBandError, UnknownNameError
 from crossmask.srf.registry import get_sensor
 
-__all__ = ["PAIRINGS", "band_pairs"]
+__all__ = ["PAIRINGS", "SUBSTITUTES", "band_pairs", "paired_sources"]
 
 _FAMILY = {"S2A": "MSI", "S2B": "MSI", "L8": "OLI", "L9": "OLI", "L7": "TM", "L5": "TM"}
 
@@ -28,6 +30,10 @@ PAIRINGS: dict[tuple[str, str], dict[str, str]] = {
                       "B11", "B12")},
 }
 
+#: When a source band is missing from a dataset, the band (by common name) that stands in
+#: for it: e.g. sets resampled to 30 m often carry the broad NIR (S2 B8) but not B8A.
+SUBSTITUTES: dict[str, tuple[str, ...]] = {"nir08": ("nir",), "nir": ("nir08",)}
+
 
 def band_pairs(source: str, target: str = "L8") -> dict[str, str]:
     """Return {target band: source band} for a pair of registered sensors.
@@ -43,3 +49,40 @@ def band_pairs(source: str, target: str = "L8") -> dict[str, str]:
         known = ", ".join(f"{a}→{b}" for a, b in PAIRINGS)
         raise UnknownNameError(f"no band pairing from {src} to {tgt}; tabulated families: {known}")
     return dict(PAIRINGS[key])
+
+
+def paired_sources(source: str, target: str, target_bands: Sequence[str] | None = None,
+                   available: Sequence[str] | None = None) -> dict[str, str]:
+    """{target band: source band} for the wanted target bands, using only available bands.
+
+    A missing source band is replaced by its :data:`SUBSTITUTES` when available.
+
+    Raises
+    ------
+    MissingBandError
+        If a wanted target band has no available source band.
+    UnknownNameError
+        If a wanted target band is not paired at all.
+    """
+    pairs = band_pairs(source, target)
+    src = get_sensor(source)
+    wanted = list(pairs) if target_bands is None else list(target_bands)
+    have = None if available is None else {src.band(b).name for b in available}
+    out = {}
+    for tgt_band in wanted:
+        if tgt_band not in pairs:
+            raise UnknownNameError(f"{target} band {tgt_band} has no {source} counterpart; "
+                                   f"paired bands: {', '.join(pairs)}")
+        out[tgt_band] = _available_source(src, pairs[tgt_band], have, tgt_band, target)
+    return out
+
+
+def _available_source(src, name: str, have: set | None, tgt_band: str, target: str) -> str:
+    if have is None or name in have:
+        return name
+    for common in SUBSTITUTES.get(src.band(name).common_name, ()):
+        stand_in = src.band(common).name
+        if stand_in in have:
+            return stand_in
+    raise MissingBandError(f"{target} {tgt_band} needs {src.key} {name}, which the data lack "
+                           f"(available: {', '.join(sorted(have)) or 'none'})")

@@ -130,3 +130,18 @@ def test_fit_cli_prints_coefficients_beside_hls(invoke, tmp_path):
     bad = invoke("harmonize", "fit", "--source", "S3A", "-o", tmp_path / "x.json")
     assert bad.exit_code == 1 and "unknown sensor 'S3A'" in bad.output
     assert not (tmp_path / "x.json").exists()
+
+
+def test_adjustment_for_a_model_and_a_dataset_with_broad_nir(spectra):
+    ukis_bands = ["B2", "B3", "B4", "B8", "B11", "B12"]
+    model_bands = ["B2", "B3", "B4", "B5", "B6", "B7"]
+    ols = build_adjustment("S2A", "L8", "ols", spectra, model_bands, ukis_bands)
+    assert ols.target_bands == model_bands
+    nir = ols.bands[3]
+    assert nir.sources == ["B8"] and nir.metrics["r2"] > 0.95  # B8 stands in for B8A
+    multi = build_adjustment("S2A", "L8", "multivariate", spectra, model_bands, ukis_bands)
+    assert set(multi.source_bands) == set(ukis_bands)
+    hls = build_adjustment("S2A", "L8", "hls", spectra, model_bands, ukis_bands)
+    assert hls.bands[3].coefficients == [1.0] and "no published HLS" in hls.bands[3].note
+    with pytest.raises(MissingBandError, match="L8 B6 needs S2A B11"):
+        build_adjustment("S2A", "L8", "ols", spectra, model_bands, ["B2", "B3", "B4", "B8A"])

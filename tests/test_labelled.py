@@ -188,7 +188,7 @@ def test_npz_maps_codes_through_the_toml(npz_toml):
     np.testing.assert_array_equal(reference[np.isin(msk, [1, 2, 3])], CLEAR)
     np.testing.assert_array_equal(reference[msk == 4], CLOUD)
     assert scene.dataset == "ukis-csmask" and scene.scene_id == "scene"
-    assert scene.classes == {"clear", "cloud", "shadow"} and scene.grid.resolution == (10, 10)
+    assert scene.classes == {"clear", "cloud", "shadow"} and scene.grid.resolution == (30, 30)
     # the image with an explicit config, and a parsed mapping as config
     assert open_labelled(npz_toml.with_suffix(".npz")).band_names == scene.band_names
     mapping = open_generic(npz_toml.with_suffix(".npz"), {**UKIS_CSMASK_S2, "resolution": 30})

@@ -9,6 +9,11 @@ from crossmask.errors import InputError, ProductFormatError
 from crossmask.harmonize.readers.bandfiles import BandFilesProduct, open_band_files
 from crossmask.harmonize.readers.base import Grid, Product, read_grid, read_window
 from crossmask.harmonize.readers.geotiff import GeoTiffProduct, open_geotiff, sensor_tag
+from crossmask.harmonize.readers.labelled import (
+    LabelledScene,
+    find_labelled_scenes,
+    open_labelled,
+)
 from crossmask.harmonize.readers.landsat import LandsatScene, open_landsat_scene
 from crossmask.harmonize.readers.safe import SafeProduct, open_safe
 
@@ -16,11 +21,14 @@ __all__ = [
     "BandFilesProduct",
     "GeoTiffProduct",
     "Grid",
+    "LabelledScene",
     "LandsatScene",
     "Product",
     "SafeProduct",
+    "find_labelled_scenes",
     "open_band_files",
     "open_geotiff",
+    "open_labelled",
     "open_landsat_scene",
     "open_product",
     "open_safe",

@@ -200,6 +200,8 @@ def open_generic(path: str | os.PathLike, config: str | os.PathLike | Mapping | 
         config = path if path.suffix.lower() == ".toml" else path.with_suffix(".toml")
     source = path if isinstance(config, Mapping) else Path(config)
     cfg = dict(config) if isinstance(config, Mapping) else _load_toml(source)
+    if "image" in cfg and (source.parent / str(cfg["image"])).is_dir():
+        return _open_product_scene(source, cfg, sensor)
     unknown = sorted(set(cfg) - set(_CONFIG_KEYS))
     missing = [k for k in ("sensor", "bands", "codes") if k not in cfg
                and not (k == "sensor" and sensor)]
@@ -235,6 +237,23 @@ def open_generic(path: str | os.PathLike, config: str | os.PathLike | Mapping | 
     return _open_npz(path, source, cfg, sens, bands, lut, keys)
 
 
+def _open_product_scene(source: Path, cfg: Mapping, sensor: str | None) -> LabelledScene:
+    """A product folder (e.g. a SAFE) as ``image`` with a ``labels`` raster."""
+    from crossmask.harmonize.readers import open_product
+    from crossmask.harmonize.readers.productlabels import ProductScene
+
+    if "labels" not in cfg or "codes" not in cfg:
+        raise ProductFormatError(f"{source}: a product folder image needs labels = "
+                                 "\"<raster>\" and a [codes] table")
+    product = open_product(source.parent / str(cfg["image"]), sensor or cfg.get("sensor"))
+    lut = code_lut(cfg["codes"], source)
+    labels = source.parent / str(cfg["labels"])
+    classes = frozenset(n for n, c in CLASS_CODES.items() if c != FILL and np.any(lut == c))
+    return ProductScene(product, labels, CodeDecoder(lut, str(labels)),
+                        str(cfg.get("scene_id", Path(str(cfg["image"])).stem)),
+                        str(cfg.get("dataset", "generic")), classes)
+
+
 def _load_toml(path: Path) -> dict:
     try:
         with open(path, "rb") as stream:
@@ -249,7 +268,7 @@ def _config_image(source: Path, cfg: Mapping) -> Path:
     candidates = ([source.parent / str(cfg["image"])] if "image" in cfg else
                   [source.with_suffix(s) for s in (".npz", ".tif", ".tiff")])
     for image in candidates:
-        if image.is_file():
+        if image.exists():
             return image
     raise ProductFormatError(f"{source}: image {' or '.join(map(str, candidates))} not found")
 

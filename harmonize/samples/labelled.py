@@ -35,7 +35,7 @@ __all__ = ["CMC_NAMES", "UKIS_CSMASK_S2", "synthetic_classes", "write_cloudsen12
 CMC_NAMES = ("S2A_MSIL1C_20190322T092031_N0207_R093_T34SGH_20190322T111216",
              "S2B_MSIL1C_20190910T094029_N0208_R036_T33PWK_20190910T115624")
 #: The config of ukis-csmask's ``sentinel2.npz`` (bands blue … swir22 = S2 B2 … B12).
-UKIS_CSMASK_S2 = {"sensor": "S2A", "bands": ["B2", "B3", "B4", "B8", "B11", "B12"],
+UKIS_CSMASK_S2 = {"sensor": "S2A", "bands": ["B2", "B3", "B4", "B8", "B11", "B12"], "resolution": 30,
                   "dataset": "ukis-csmask",
                   "codes": {0: "shadow", 1: "clear", 2: "clear", 3: "clear", 4: "cloud"}}
 _CMC_TAG_COLUMNS = ("index", "scene", "dataset", "difficulty", "shadows_marked",
