@@ -20,7 +20,7 @@ shape the pipeline will use (TensorFlow traces the graph; onnxruntime allocates)
 reported separately as "setup".  Mpx/s counts image pixels, not tile pixels.
 
     python benchmarks/inference.py [--size 4096] [--models unmask,ipluv,ukis] [--tile 512]
-        [--batch-size 4] [--repeats 1] [--quick]
+        [--batch-size 4] [--repeats 1] [--compare-repeats 3] [--sweep 512x4,1024x1] [--quick]
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ SIX_BANDS = ["B2", "B3", "B4", "B5", "B6", "B7"]
 UKIS_ORDER = ["blue", "green", "red", "nir", "swir16", "swir22"]
 CROSSMASK_MODELS = ("unmask", "fcnmask", "snmask", "dlmask")
 DEFAULT_MODELS = (*CROSSMASK_MODELS, "ipluv", "ukis")
-DEFAULT_SWEEP = "256x16,512x1,512x4,512x8,1024x1,1024x2"
+DEFAULT_SWEEP = "256x16,512x1,512x8,768x2,1024x1"
 OVERLAP = 64
 
 
@@ -147,7 +147,7 @@ def child_crossmask(model_name: str, tif: str, out: str, tile: int, batch_size: 
                                         "std": [0.1] * len(bands)},
                          name=f"{model_name}-random", source="random weights (benchmark)")
     build_s = time.perf_counter() - start
-    _warm_up(model, card, product.grid, tile, batch_size)
+    n_tiles, tile = _warm_up(model, card, product, tile, batch_size)
     setup_s = time.perf_counter() - start
     t0 = time.perf_counter()
     result = predict_product([(model, card)], product, out, tile=tile, overlap=OVERLAP,
@@ -155,18 +155,22 @@ def child_crossmask(model_name: str, tif: str, out: str, tile: int, batch_size: 
     seconds = time.perf_counter() - t0
     return {"params": int(model.count_params()), "bands": list(card.bands),
             "build_s": build_s, "setup_s": setup_s, "seconds": seconds,
+            "tiles": n_tiles, "tiled_px": n_tiles * tile * tile,
             "cloud_fraction": result.cloud_fraction}
 
 
-def _warm_up(model, card, grid, tile: int, batch_size: int) -> None:
-    """Call the model once per batch shape `predict_product` will use (graph tracing)."""
-    from crossmask.pipelines.predict import tile_origins
+def _warm_up(model, card, product, tile: int, batch_size: int) -> tuple[int, int]:
+    """Call the model once per batch shape `predict_product` will use (graph tracing).
 
-    stride = card.stride
-    tile = min(-(-tile // stride) * stride, -(-max(grid.height, grid.width) // stride) * stride)
-    n_x = len(tile_origins(grid.width, tile, tile - min(OVERLAP, tile // 2)))
+    Returns the number of tiles the pipeline will predict and their size.
+    """
+    from crossmask.pipelines.predict import prepare_tiling, tile_origins
+
+    grid, tile, overlap = prepare_tiling([card], product, tile, OVERLAP)
+    n_x = len(tile_origins(grid.width, tile, tile - overlap))
     for n in sorted({min(batch_size, n_x), n_x % batch_size} - {0}):
         model.predict_on_batch(np.zeros((n, tile, tile, len(card.bands)), np.float32))
+    return n_x * len(tile_origins(grid.height, tile, tile - overlap)), tile
 
 
 def child_ukis(array: str, batch_size: int) -> dict:
@@ -248,14 +252,16 @@ def versions() -> dict:
 
 
 def print_table(title: str, rows: list[dict]) -> None:
+    """One row per run; "work" is predicted tile pixels / image pixels (overlap overhead)."""
     print(f"\n{title}")
-    print(f"{'model':22s} {'params':>9s} {'input':>15s} {'tile x b':>9s} {'setup s':>8s} "
-          f"{'seconds':>8s} {'Mpx/s':>6s} {'peak RSS MB':>12s}")
+    print(f"{'model':20s} {'params':>7s} {'input':>10s} {'tile x b':>8s} {'work':>5s} "
+          f"{'setup s':>7s} {'seconds':>7s} {'Mpx/s':>6s} {'peak RSS MB':>11s}")
     for r in rows:
         shape = f"{r['size']}²x{len(r['bands'])}"
-        print(f"{r['label']:22s} {r['params'] / 1e6:8.2f}M {shape:>15s} {r['setting']:>9s} "
-              f"{r['setup_s']:8.1f} {r['seconds']:8.2f} {r['mpx_s']:6.2f} "
-              f"{r['peak_rss_mb']:12.0f}")
+        work = f"{r['tiled_px'] / r['size'] ** 2:.2f}" if "tiled_px" in r else "-"
+        print(f"{r['label']:20s} {r['params'] / 1e6:6.2f}M {shape:>10s} {r['setting']:>8s} "
+              f"{work:>5s} {r['setup_s']:7.1f} {r['seconds']:7.2f} {r['mpx_s']:6.2f} "
+              f"{r['peak_rss_mb']:11.0f}")
 
 
 def parse_sweep(text: str) -> list[tuple[int, int]]:
@@ -278,9 +284,11 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=4)
     parser.add_argument("--ukis-batch-sizes", default="1,4",
                         help="CSmask batch sizes to try; the ratio uses the fastest")
-    parser.add_argument("--sweep", default=DEFAULT_SWEEP,
-                        help="UNmask tile x batch settings on the compare input ('' skips)")
+    parser.add_argument("--sweep", help="UNmask tile x batch settings on the compare input "
+                        f"('' skips; default {DEFAULT_SWEEP}, with --quick 256x4,512x1)")
     parser.add_argument("--repeats", type=int, default=1, help="best of this many runs")
+    parser.add_argument("--compare-repeats", type=int, default=3,
+                        help="best of this many runs for the (short) ukis-csmask comparison")
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: 1024 px input, 512 px comparison, short sweep")
     parser.add_argument("--child"), parser.add_argument("--input")
@@ -290,7 +298,9 @@ def main() -> None:
         child(args)
         return
     if args.quick:
-        args.size, args.compare_size, args.sweep = 1024, 512, "256x4,512x1"
+        args.size, args.compare_size, args.repeats, args.compare_repeats = 1024, 512, 1, 1
+    if args.sweep is None:
+        args.sweep = "256x4,512x1" if args.quick else DEFAULT_SWEEP
     models = [m.strip().lower() for m in args.models.split(",") if m.strip()]
     unknown = sorted(set(models) - set(DEFAULT_MODELS))
     if unknown:
@@ -321,10 +331,11 @@ def main() -> None:
                                  args.batch_size, args.workdir, bands))
     compare_rows, ratio = [], None
     if "ukis" in models:
-        ukis = [best_of("ukis-csmask 6b l1c", args.repeats, "ukis", array, args.compare_size,
-                        256, b, args.workdir) for b in map(int, args.ukis_batch_sizes.split(","))]
-        unmask6 = best_of("unmask (B2-B7)", args.repeats, "unmask", compare, args.compare_size,
-                          args.tile, args.batch_size, args.workdir, SIX_BANDS)
+        n = args.compare_repeats
+        ukis = [best_of("ukis-csmask 6b l1c", n, "ukis", array, args.compare_size, 256, b,
+                        args.workdir) for b in map(int, args.ukis_batch_sizes.split(","))]
+        unmask6 = best_of("unmask (B2-B7)", n, "unmask", compare, args.compare_size, args.tile,
+                          args.batch_size, args.workdir, SIX_BANDS)
         compare_rows = [*ukis, unmask6]
         fastest_ukis = max(ukis, key=lambda r: r["mpx_s"])
         ratio = unmask6["mpx_s"] / fastest_ukis["mpx_s"]

@@ -12,6 +12,7 @@ import numpy as np
 
 from crossmask import __version__
 from crossmask.atomic import atomic_output
+from crossmask.documents import check_header
 from crossmask.errors import InputError, MissingBandError, ProductFormatError
 
 __all__ = ["FORMAT", "FORMAT_VERSION", "METHODS", "BandAdjustment", "BandModel", "check_method"]
@@ -121,12 +122,7 @@ class BandAdjustment:
     @classmethod
     def from_dict(cls, doc: Mapping, origin: str = "<dict>") -> "BandAdjustment":
         """Rebuild from :meth:`to_dict` output, checking format and version."""
-        if doc.get("format") != FORMAT:
-            raise ProductFormatError(f"{origin}: not a crossmask band adjustment file")
-        if doc.get("version") != FORMAT_VERSION:
-            raise ProductFormatError(
-                f"{origin}: band adjustment format version {doc.get('version')} is not "
-                f"supported (this crossmask reads version {FORMAT_VERSION})")
+        check_header(doc, FORMAT, FORMAT_VERSION, origin, "band adjustment")
         try:
             bands = [BandModel(**b) for b in doc["bands"]]
             return cls(doc["source"], doc["target"], doc["method"], bands, dict(doc["info"]))
@@ -141,8 +137,6 @@ class BandAdjustment:
             doc = json.loads(path.read_text())
         except (OSError, ValueError) as err:
             raise ProductFormatError(f"{path}: cannot read band adjustment ({err})") from err
-        if not isinstance(doc, dict):
-            raise ProductFormatError(f"{path}: not a crossmask band adjustment file")
         return cls.from_dict(doc, str(path))
 
 

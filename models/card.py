@@ -17,6 +17,7 @@ import numpy as np
 
 from crossmask import __version__
 from crossmask.atomic import atomic_output, check_output_path
+from crossmask.documents import check_header
 from crossmask.errors import MissingBandError, ProductFormatError
 
 __all__ = ["CARD_FORMAT", "CARD_VERSION", "ModelCard", "load_model", "package_versions",
@@ -89,12 +90,7 @@ class ModelCard:
 
     @classmethod
     def from_dict(cls, doc: dict, origin: str = "<dict>") -> "ModelCard":
-        if doc.get("format") != CARD_FORMAT:
-            raise ProductFormatError(f"{origin}: not a crossmask model card")
-        if doc.get("version") != CARD_VERSION:
-            raise ProductFormatError(
-                f"{origin}: model card version {doc.get('version')} comes from another "
-                f"crossmask version (this one reads version {CARD_VERSION})")
+        check_header(doc, CARD_FORMAT, CARD_VERSION, origin, "model card")
         fields = {k: v for k, v in doc.items() if k not in ("format", "version")}
         try:
             return cls(**fields)

@@ -22,6 +22,10 @@ __all__ = [
     "MaxPoolingWithArgmax2D",
     "MaxUnpooling2D",
     "SpatialBroadcast",
+    "VGG_BASE_FILTERS",
+    "VGG_STAGE_CONVS",
+    "VGG_STAGE_MULTIPLIERS",
+    "VGG_STRIDE",
     "check_divisible",
     "classifier_head",
     "conv_block",
@@ -258,6 +262,16 @@ def probabilities(logits: keras.KerasTensor, n_classes: int) -> keras.KerasTenso
     """Softmax over the last axis (sigmoid when ``n_classes == 1``), in float32."""
     activation = "sigmoid" if n_classes == 1 else "softmax"
     return layers.Activation(activation, dtype="float32", name="probabilities")(logits)
+
+
+#: Channels of the first stage of the VGG-style encoder at ``width=1`` (VGG16 uses 64).
+VGG_BASE_FILTERS: int = 32
+#: Input height and width must be multiples of this (five 2×2 poolings).
+VGG_STRIDE: int = 32
+#: Conv layers per encoder stage, as in VGG16.
+VGG_STAGE_CONVS: tuple[int, ...] = (2, 2, 3, 3, 3)
+#: Channel multiplier of each encoder stage relative to the base.
+VGG_STAGE_MULTIPLIERS: tuple[int, ...] = (1, 2, 4, 8, 8)
 
 
 def vgg_backbone(

@@ -19,17 +19,12 @@ from crossmask.models.layers import (
     scale_filters,
     vgg_backbone,
 )
+from crossmask.models.layers import VGG_BASE_FILTERS as BASE_FILTERS
+from crossmask.models.layers import VGG_STAGE_CONVS as STAGE_CONVS
+from crossmask.models.layers import VGG_STAGE_MULTIPLIERS as STAGE_MULTIPLIERS
+from crossmask.models.layers import VGG_STRIDE as STRIDE
 
 __all__ = ["BASE_FILTERS", "STRIDE", "build_snmask", "segnet_decoder"]
-
-#: Channels of the first encoder stage at ``width=1`` (SegNet/VGG16 use 64).
-BASE_FILTERS: int = 32
-#: Input height and width must be multiples of this (five 2×2 poolings).
-STRIDE: int = 32
-#: Conv layers per encoder (and mirrored decoder) stage, as in VGG16.
-STAGE_CONVS: tuple[int, ...] = (2, 2, 3, 3, 3)
-#: Channel multiplier of each encoder stage relative to the base.
-STAGE_MULTIPLIERS: tuple[int, ...] = (1, 2, 4, 8, 8)
 
 
 def segnet_decoder(

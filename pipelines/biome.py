@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from crossmask.atomic import atomic_output
+from crossmask.documents import check_header
 from crossmask.errors import InputError, ProductFormatError, UnknownNameError
 from crossmask.harmonize.readers.landsat import LandsatScene, normalize_biome
 
@@ -206,12 +207,7 @@ def load_split(path: str | os.PathLike) -> Split:
         data = json.loads(path.read_text())
     except (OSError, ValueError) as err:
         raise ProductFormatError(f"{path}: cannot read split JSON ({err})") from err
-    if not isinstance(data, dict) or data.get("format") != _FORMAT:
-        raise ProductFormatError(f"{path}: not a crossmask split (expected "
-                                 f"\"format\": \"{_FORMAT}\")")
-    if data.get("version") != _VERSION:
-        raise ProductFormatError(f"{path}: split version {data.get('version')!r} is not "
-                                 f"supported; valid: {_VERSION}")
+    check_header(data, _FORMAT, _VERSION, str(path), "split")
     try:
         parts = {p: tuple(str(i) for i in data[p]) for p in PARTS}
         biomes, seed = dict(data["biomes"]), int(data["seed"])
