@@ -17,7 +17,9 @@ fresh subprocess so peak RSS is its own, times:
 
 Only the prediction is timed.  Building or loading the model, and one call per input
 shape the pipeline will use (TensorFlow traces the graph; onnxruntime allocates), is
-reported separately as "setup".  Mpx/s counts image pixels, not tile pixels.
+reported separately as "setup".  Mpx/s counts image pixels, not tile pixels; "work" is
+predicted tile pixels per image pixel (the cost of tile overlap).  The parameter count
+of ukis-csmask is estimated as its ONNX file size / 4 bytes.
 
     python benchmarks/inference.py [--size 4096] [--models unmask,ipluv,ukis] [--tile 512]
         [--batch-size 4] [--repeats 1] [--compare-repeats 3] [--sweep 512x4,1024x1] [--quick]
@@ -240,6 +242,13 @@ def best_of(label: str, repeats: int, *args, **kwargs) -> dict:
     return min(rows, key=lambda r: r["seconds"])
 
 
+def best_interleaved(repeats: int, tasks: list[tuple]) -> list[dict]:
+    """Best of ``repeats`` runs of each task, running the tasks in turn (A B C A B C …) so
+    that a change in machine load hits all of them alike."""
+    runs = [[measure(*task) for task in tasks] for _ in range(repeats)]
+    return [min(column, key=lambda r: r["seconds"]) for column in zip(*runs)]
+
+
 def versions() -> dict:
     found = {"python": platform.python_version()}
     for dist in ("crossmask", "numpy", "tensorflow-cpu", "tensorflow", "keras", "onnxruntime",
@@ -287,8 +296,9 @@ def main() -> None:
     parser.add_argument("--sweep", help="UNmask tile x batch settings on the compare input "
                         f"('' skips; default {DEFAULT_SWEEP}, with --quick 256x4,512x1)")
     parser.add_argument("--repeats", type=int, default=1, help="best of this many runs")
-    parser.add_argument("--compare-repeats", type=int, default=3,
-                        help="best of this many runs for the (short) ukis-csmask comparison")
+    parser.add_argument("--compare-repeats", type=int,
+                        help="best of this many runs for the (short) ukis-csmask comparison "
+                        "(default 3, with --quick 1)")
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: 1024 px input, 512 px comparison, short sweep")
     parser.add_argument("--child"), parser.add_argument("--input")
@@ -298,7 +308,9 @@ def main() -> None:
         child(args)
         return
     if args.quick:
-        args.size, args.compare_size, args.repeats, args.compare_repeats = 1024, 512, 1, 1
+        args.size, args.compare_size = 1024, 512
+    if args.compare_repeats is None:
+        args.compare_repeats = 1 if args.quick else 3
     if args.sweep is None:
         args.sweep = "256x4,512x1" if args.quick else DEFAULT_SWEEP
     models = [m.strip().lower() for m in args.models.split(",") if m.strip()]
@@ -331,12 +343,12 @@ def main() -> None:
                                  args.batch_size, args.workdir, bands))
     compare_rows, ratio = [], None
     if "ukis" in models:
-        n = args.compare_repeats
-        ukis = [best_of("ukis-csmask 6b l1c", n, "ukis", array, args.compare_size, 256, b,
-                        args.workdir) for b in map(int, args.ukis_batch_sizes.split(","))]
-        unmask6 = best_of("unmask (B2-B7)", n, "unmask", compare, args.compare_size, args.tile,
-                          args.batch_size, args.workdir, SIX_BANDS)
-        compare_rows = [*ukis, unmask6]
+        tasks = [("ukis-csmask 6b l1c", "ukis", array, args.compare_size, 256, b, args.workdir)
+                 for b in map(int, args.ukis_batch_sizes.split(","))]
+        tasks.append(("unmask (B2-B7)", "unmask", compare, args.compare_size, args.tile,
+                      args.batch_size, args.workdir, SIX_BANDS))
+        compare_rows = best_interleaved(args.compare_repeats, tasks)
+        ukis, unmask6 = compare_rows[:-1], compare_rows[-1]
         fastest_ukis = max(ukis, key=lambda r: r["mpx_s"])
         ratio = unmask6["mpx_s"] / fastest_ukis["mpx_s"]
     sweep_rows = [best_of("unmask (B2-B7)", args.repeats, "unmask", compare, args.compare_size,

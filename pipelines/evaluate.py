@@ -57,9 +57,8 @@ def dataset_scenes(spec: DatasetSpec) -> list:
     tomls = sorted(path.glob("*.toml"))
     if tomls:
         return [open_labelled(t, sensor=spec.sensor) for t in tomls]
-    labelled = find_labelled_scenes(path)
-    if labelled:
-        return [open_labelled(p, sensor=spec.sensor) for p in labelled]
+    if next(path.rglob("*_MTL.txt"), None) is None:
+        return [open_labelled(p, sensor=spec.sensor) for p in find_labelled_scenes(path)]
     scenes = find_biome_scenes(path)
     if spec.split:
         from crossmask.pipelines.biome import load_split, select_scenes

@@ -26,7 +26,7 @@ from crossmask.pipelines.evaluate import run_scenes
 from crossmask.pipelines.metrics import ThresholdAccumulator, results_table, summarize
 from crossmask.pipelines.report import paper_table, write_html, write_json, write_table
 
-__all__ = ["EvaluationResult", "run_evaluation"]
+__all__ = ["EvaluationResult", "harmonization_effect", "run_evaluation"]
 
 _GROUP = ("dataset", "model", "method")
 
@@ -40,6 +40,7 @@ class EvaluationResult:
     results: pd.DataFrame
     summary: pd.DataFrame
     table: pd.DataFrame
+    effect: pd.DataFrame
 
 
 def run_evaluation(config: EvaluationConfig, out_dir: str | Path,
@@ -82,6 +83,11 @@ def run_evaluation(config: EvaluationConfig, out_dir: str | Path,
                                                                   "method")))
         written += write_table(by_biome, out_dir / "by_biome", "by biome")
         sections.append(("By biome", by_biome.to_html(index=False)))
+    effect = harmonization_effect(results, config.n_boot, config.seed)
+    if not effect.empty:
+        write_table(effect, out_dir / "harmonization_effect", "paired differences to none")
+        sections.insert(1, ("What harmonisation buys (paired per-scene differences to "
+                            "'none', 95 % bootstrap CI)", effect.to_html(index=False)))
     thresholds = _thresholds(sweeps, config)
     if not thresholds.empty:
         thresholds.to_csv(out_dir / "thresholds.csv", index=False)
@@ -95,7 +101,60 @@ def run_evaluation(config: EvaluationConfig, out_dir: str | Path,
         "config": config.to_dict(), "crossmask": __version__, "python": platform.python_version(),
         "versions": _versions(), "seconds": time.perf_counter() - start,
         "outputs": [str(p.relative_to(out_dir)) for p in written + figs]})
-    return EvaluationResult(out_dir, report, results, summary, table)
+    return EvaluationResult(out_dir, report, results, summary, table, effect)
+
+
+def harmonization_effect(results: pd.DataFrame, n_boot: int = 1000,
+                         seed: int = 0) -> pd.DataFrame:
+    """Per dataset, model and method: mean per-scene ΔOA and Δ|CAD| against ``none``.
+
+    Differences are paired by scene (same scenes, same model); the 95 % interval comes
+    from ``n_boot`` bootstrap resamplings of the scenes.  ``verdict`` says whether the
+    method gives higher OA and smaller |CAD| than ``none`` beyond that interval.
+    """
+    rows = []
+    for (dataset, model), group in results.groupby(["dataset", "model"], sort=True):
+        base = group[group.method == "none"].set_index("scene_id")
+        for method, other in group[group.method.isin(["ols", "multivariate", "hls"])
+                                   ].groupby("method", sort=False):
+            other = other.set_index("scene_id").loc[base.index.intersection(other.scene_id)]
+            if other.empty:
+                continue
+            d_oa = 100 * (other["oa"] - base.loc[other.index, "oa"]).to_numpy()
+            d_cad = (other["cad"].abs() - base.loc[other.index, "cad"].abs()).to_numpy()
+            oa_ci, cad_ci = _paired_ci(d_oa, n_boot, seed), _paired_ci(d_cad, n_boot, seed)
+            rows.append({"dataset": dataset, "model": model, "method": method,
+                         "scenes": len(d_oa), "dOA pp": round(float(d_oa.mean()), 3),
+                         "dOA lo": oa_ci[0], "dOA hi": oa_ci[1],
+                         "d|CAD| pp": round(float(d_cad.mean()), 3), "d|CAD| lo": cad_ci[0],
+                         "d|CAD| hi": cad_ci[1], "verdict": _verdict(oa_ci, cad_ci)})
+    return pd.DataFrame(rows)
+
+
+def _paired_ci(values: np.ndarray, n_boot: int, seed: int) -> tuple[float, float]:
+    if len(values) < 2:
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    means = values[rng.integers(0, len(values), (n_boot, len(values)))].mean(axis=1)
+    lo, hi = np.percentile(means, [2.5, 97.5])
+    return round(float(lo), 3), round(float(hi), 3)
+
+
+def _verdict(oa_ci: tuple[float, float], cad_ci: tuple[float, float]) -> str:
+    if np.isnan(oa_ci[0]):
+        return "one scene: no interval"
+    better_oa, worse_oa = oa_ci[0] > 0, oa_ci[1] < 0
+    better_cad, worse_cad = cad_ci[1] < 0, cad_ci[0] > 0
+    if better_oa and better_cad:
+        return "higher OA and smaller |CAD|"
+    if worse_oa and worse_cad:
+        return "lower OA and larger |CAD|"
+    if not (better_oa or worse_oa or better_cad or worse_cad):
+        return "no difference beyond the interval"
+    parts = [("higher OA" if better_oa else "lower OA") if (better_oa or worse_oa) else "",
+             ("smaller |CAD|" if better_cad else "larger |CAD|")
+             if (better_cad or worse_cad) else ""]
+    return ", ".join(p for p in parts if p)
 
 
 def _check_labelled(results: pd.DataFrame) -> None:

@@ -33,20 +33,22 @@ bands at 720, 820, 940, 1135 nm).  ρ_path and T are convolved through each band
 T ≈ 0.95; at 945 nm (S2 B9) T ≈ 0.45–0.5.
 
 **Clouds** (a new field per acquisition: the two sensors see the same ground on different
-days): a smooth field (correlation length 0.4–1.2 km, at most a sixth of the scene, plus
-fine structure) over the scene and the area up-sun whose clouds shade it is ranked over
-those two areas, the top fraction c (the cloud cover, 5–60 %) is cloud, and its rank
-s ∈ (0, 1] maps to optical thickness log-linearly: 0.4 → 4 over the thin share of the cloud (25–50 %; 50–80 % for ice
-clouds), 4 → τ_max (30–80) in the cores, times exp(0.2 z_fine).  The cloud over the surface
-follows :func:`~crossmask.harmonize.optics.cloud_over_surface` (two-stream, g = 0.85:
+days): a smooth field (correlation length 0.4–1.2 km, at most an eighth of the scene, plus
+fine structure; variations longer than a third of the scene removed, so the cloudiness is
+homogeneous) over the scene and the area up-sun whose clouds shade it is ranked against
+the scene's pixels; the top fraction c (the cloud cover, 5–60 %) is cloud, and its rank
+s ∈ (0, 1] maps to optical thickness log-linearly, 0.4 → 4 over the thin share of the
+cloud (25–50 %; 50–80 % for ice clouds) and 4 → τ_max (30–80) in the cores, times
+exp(0.2 z_fine).  The cloud over the surface follows
+:func:`~crossmask.harmonize.optics.cloud_over_surface` (two-stream, g = 0.85:
 R_c = (1−g)τ / (2 + (1−g)τ), R = R_c A + (1−R_c)² ρ / (1 − ρ R_c)) in band space, with A
 the droplet (8–16 µm, liquid, 70 %) or crystal (30–60 µm, ice) absorption shape of
 :func:`~crossmask.harmonize.optics.granular_reflectance`.  Liquid clouds sit at 1–2.5 km,
 ice clouds at 5–8 km.  **Shadows**: the cloud field shifted by h tan θs away from the sun
-(azimuth 120–160°) darkens the ground by k = f_d + (1 − f_d) (t + ½ (T_c − t)): skylight f_d = 0.2–0.35, the
-δ-scaled direct beam t = exp(−(1−g) τ_shift / μs) through the shadowing cloud and half
-the light it scatters forward (T_c = 1 − R_c); k ≈ 0.3–0.6 under thick clouds, 0.8–0.97
-under thin ones (such faint shadows stay labelled clear).
+(azimuth 120–160°) darkens the ground by k = f_d + (1 − f_d)(t + ½(T_c − t)), with
+skylight f_d = 0.2–0.35, the δ-scaled direct beam t = exp(−(1−g) τ_shift / μs) through
+the shadowing cloud and half the light it scatters forward (T_c = 1 − R_c): k ≈ 0.3–0.6
+under thick clouds, 0.8–0.97 under thin ones (such faint shadows stay labelled clear).
 **Cirrus bands** (L8 B9, S2 B10, 1375 nm) lie in a gap of the spectra and are modelled:
 ρ = 0.0008 + f(0) T_c² ρ_swir16 + f(h) R_c A(1375), with the water-vapour transmittance
 above height h, f(h) = exp(−1.2 W (1/μs + 1) e^(−h / 2 km)): ≈ 0.001–0.01 over clear
@@ -56,17 +58,20 @@ for thick ice clouds.
 ε T_top + (1 − ε) T_s with T_top = T_air − 6.5 K/km · h, ε = 1 − exp(−τ/2); B11 is
 0.5 + 0.4 W K colder over the clear fraction.
 
-**Labels** (per 10 m pixel, then majority per 30 m): thick cloud τ ≥ 4, thin cloud
-0 < τ < 4, shadow k < 0.75 outside clouds, else clear.
+**Labels** per 10 m pixel: thick cloud τ ≥ 4, thin cloud 0 < τ < 4, shadow k < 0.8
+outside clouds, else clear; a 30 m pixel takes thick cloud, else cloud (thin), else shadow
+when that covers at least half of it, else clear.
 
 **Limits.**  Band-space cloud and shadow models (exact only for spectrally flat surfaces
 under the cloud); the atmosphere is single scattering without surface–atmosphere coupling
 or adjacency, and clouds are treated as part of the lower boundary (path reflectance and
 transmittance above them are not reduced); no topography, BRDF, view-angle change or
 detector striping; no sub-pixel registration error between the sensors; the sensor PSF is a
-box (pixel average); cloud shapes are statistical blobs, not convective or frontal
-structures; the thermal bands are empirical; the cirrus model is a one-parameter fit to
-typical values, not radiative transfer.
+box (pixel average) and all bands are perfectly co-registered; the ground does not change
+between the two dates (no phenology, moisture or water-level change); clouds do not shade
+clouds; cloud shapes are statistical blobs, not convective or frontal structures; the
+thermal bands are empirical; the cirrus model is a one-parameter fit to typical values,
+not radiative transfer.
 """
 
 from __future__ import annotations
@@ -310,14 +315,15 @@ def make_sky(shape: tuple[int, int], rng: np.random.Generator, cover: float,
     shift = (round(math.cos(away) * reach), round(-math.sin(away) * reach))
     # Clouds on a domain that also holds those shading the scene from beyond its edge.
     ext = (shape[0] + abs(shift[0]), shape[1] + abs(shift[1]))
-    scale = min(rng.uniform(400.0, 1200.0) / pixel_m, min(shape) / 6.0)
+    scale = min(rng.uniform(400.0, 1200.0) / pixel_m, min(shape) / 8.0)
     field = _two_scale(rng, ext, scale)
+    field -= blur(field, min(shape) / 3.0)  # homogeneous: no cloudier half of the domain
     r0, c0 = max(shift[0], 0), max(shift[1], 0)
     scene = (slice(r0, r0 + shape[0]), slice(c0, c0 + shape[1]))
     shade = (slice(r0 - shift[0], r0 - shift[0] + shape[0]),
              slice(c0 - shift[1], c0 - shift[1] + shape[1]))
-    seen = np.sort(np.concatenate([field[scene].ravel(), field[shade].ravel()]))
-    s = (np.searchsorted(seen, field) / seen.size - (1.0 - cover)) / cover  # their CDF
+    seen = np.sort(field[scene], axis=None)
+    s = (np.searchsorted(seen, field) / seen.size - (1.0 - cover)) / cover  # scene's CDF
     thin = 0.4 * (THICK_TAU / 0.4) ** (np.clip(s, 0.0, None) / thin_share)
     thick = THICK_TAU * (tau_max / THICK_TAU) ** ((s - thin_share) / (1.0 - thin_share))
     tau = np.where(s <= 0, 0.0, np.where(s < thin_share, thin, thick))

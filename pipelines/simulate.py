@@ -12,7 +12,8 @@ Each ground is simulated once on a 10 m grid (``3 × size_30m`` pixels) and seen
 acquisitions on different days: a Landsat-8 scene (bands = mean of 3 × 3 ground pixels;
 B8 at 15 m) and, for ``n_sentinel`` of the grounds, a Sentinel-2 product (10 m bands as
 simulated, 20 m and 60 m bands as 2 × 2 and 6 × 6 means).  Both share the UTM CRS and grid
-origin of the Landsat scene, so three 10 m pixels make one 30 m pixel.  The physics —
+origin of the Landsat scene, so three 10 m pixels make one 30 m pixel.  (The sun angles
+in the Landsat MTL are the writer's, not the simulated sun; they only scale DN.)  The physics —
 earthlib spectra through each sensor's SRFs, a single-scattering atmosphere, two-stream
 clouds, cloud shadows, cirrus and thermal bands — and its limits are documented in
 :mod:`crossmask.pipelines.scenery`.  Reference masks: L8 Biome codes (0 fill, 64 shadow,
@@ -23,7 +24,6 @@ clouds, cloud shadows, cirrus and thermal bands — and its limits are documente
 from __future__ import annotations
 
 import datetime
-import math
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -57,7 +57,8 @@ _L8_NOISE, _S2_NOISE = 0.0005, 0.001  # reflectance noise per native pixel
 @dataclass(frozen=True)
 class Acquisition:
     """One simulated acquisition: ``sensor`` (L8, S2A, S2B) of ground ``ground`` on
-    ``date``, target cloud fraction ``cover``, ``fill`` pattern (corner, rows, none)."""
+    ``date``, target cloud fraction ``cover``, ``fill`` pattern (corner, rows, none);
+    ``key`` seeds its sky and noise."""
 
     sensor: str
     ground: int
@@ -156,7 +157,7 @@ def simulate_ground(plan: SimulationPlan, ground: int) -> scenery.Ground:
 def _sky(plan: SimulationPlan, acq: Acquisition, ground: scenery.Ground) -> tuple:
     rng = np.random.default_rng([plan.seed, 3, acq.key])
     zenith, azimuth, aerosol, vapour = plan.climates[acq.ground]
-    sky = scenery.make_sky(ground.shape, rng, acq.cover, zenith + rng.uniform(-2.0, 2.0),
+    sky = scenery.make_sky(ground.shape, rng, acq.cover, zenith + rng.uniform(-1.5, 1.5),
                            azimuth + rng.uniform(-5.0, 5.0), aerosol * rng.uniform(0.85, 1.15),
                            vapour * rng.uniform(0.85, 1.15))
     return sky, rng

@@ -168,16 +168,17 @@ def test_clouds_bright_thin_between_shadows_dark(simulated):
         for cls in gain:
             gain[cls] += [(l_blue - s_blue)[(landsat == cls) & (sentinel == 0)],
                           (s_blue - l_blue)[(sentinel == cls) & (landsat == 0)]]
-        nir += [(l_nir / s_nir)[(landsat == 3) & (sentinel == 0)],
-                (s_nir / l_nir)[(sentinel == 3) & (landsat == 0)]]
+        nir += [(l_nir[(landsat == 3) & (sentinel == 0)], s_nir[(landsat == 3) & (sentinel == 0)]),
+                (s_nir[(sentinel == 3) & (landsat == 0)], l_nir[(sentinel == 3) & (landsat == 0)])]
     gain = {cls: np.median(np.concatenate(v)) for cls, v in gain.items()}
     assert gain[2] > gain[1] > 0.01 and gain[3] < 0.0
-    assert np.median(np.concatenate(nir)) < 0.7
+    shaded, sunlit = (np.concatenate(v) for v in zip(*nir))
+    assert shaded.mean() < 0.8 * sunlit.mean()
 
 
 def test_same_clear_ground_agrees_through_the_band_pairing(simulated):
     """Clear in both masks, away from labelled edges: the mean band values differ only by
-    the spectral responses, the day's aerosol and faint (unlabelled) thin-cloud shadows."""
+    the spectral responses, each day's atmosphere and faint (unlabelled) shadows."""
     checked = 0
     for landsat, sentinel, read, sensor in _pairs(simulated):
         clear = _erode((landsat == 0) & (sentinel == 0), 2)
@@ -188,7 +189,8 @@ def test_same_clear_ground_agrees_through_the_band_pairing(simulated):
             if target == "B9":  # cirrus: modelled, depends on each day's water vapour
                 continue
             l8, s2 = (band[clear] for band in read(target, source))
-            assert s2.mean() == pytest.approx(l8.mean(), rel=0.05), (target, source)
+            # a few percent, or the path reflectance's day-to-day change over dark ground
+            assert abs(s2.mean() - l8.mean()) <= 0.05 * l8.mean() + 0.006, (target, source)
     assert checked
 
 
