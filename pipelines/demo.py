@@ -80,7 +80,8 @@ def run_demo(out_dir: str | Path = "crossmask-demo", overwrite: bool = False,
     else:
         harmonized = _harmonize(out_dir, data.sentinel_products, progress)
         datasets = _simulated_datasets(data, split)
-    return _evaluate(out_dir, run, datasets, harmonized, adjustment_table, seed, progress)
+    report_dir = out_dir / ("report" if real_sample is None else "report-real-sample")
+    return _evaluate(report_dir, run, datasets, harmonized, adjustment_table, seed, progress)
 
 
 def _fresh(out_dir: Path, overwrite: bool) -> None:
@@ -88,7 +89,7 @@ def _fresh(out_dir: Path, overwrite: bool) -> None:
         if not overwrite:
             raise OutputExistsError(f"{out_dir}: holds an earlier demo run; pass --overwrite "
                                     "or choose another folder with -o")
-        for sub in ("data", "runs", "harmonized", "report", "patches"):  # the demo's own
+        for sub in ("data", "runs", "harmonized", "report", "report-real-sample", "patches"):
             shutil.rmtree(out_dir / sub, ignore_errors=True)
         (out_dir / "split.json").unlink(missing_ok=True)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -172,7 +173,7 @@ def _real_sample(path: str | Path, config: str | Path | None) -> list:
     return [DatasetSpec("real-sample", str(path), config=str(config) if config else None)]
 
 
-def _evaluate(out_dir: Path, run: Path, datasets: list, harmonized: list[Path],
+def _evaluate(report_dir: Path, run: Path, datasets: list, harmonized: list[Path],
               adjustment_table, seed: int, progress: bool) -> DemoResult:
     from crossmask.pipelines.evalconfig import EvaluationConfig, ModelSpec
     from crossmask.pipelines.experiment import run_evaluation
@@ -181,8 +182,7 @@ def _evaluate(out_dir: Path, run: Path, datasets: list, harmonized: list[Path],
                                                                          str(run))],
                               datasets=datasets, n_boot=200, seed=seed, tile=192,
                               overlap=32)
-    report_dir = out_dir / "report"
     shutil.rmtree(report_dir / "records", ignore_errors=True)
     result = run_evaluation(config, report_dir, progress=progress)
-    return DemoResult(out_dir, run, harmonized, result.report, result.table, result.effect,
-                      adjustment_table)
+    return DemoResult(report_dir.parent, run, harmonized, result.report, result.table,
+                      result.effect, adjustment_table)

@@ -130,7 +130,7 @@ def test_cmc_errors_name_the_file(cmc_root):
     np.save(image, np.zeros((24, 24, 12), np.float32))
     with pytest.raises(ProductFormatError, match=rf"{name}\.npy.*H×W×13"):
         open_labelled(image)
-    np.save(image, np.array([{"a": 1}] * 4, dtype=object), allow_pickle=True)
+    np.save(image, np.array([{"a": 1}] * 4, dtype=object))  # np.save pickles objects
     with pytest.raises(ProductFormatError, match=rf"{name}\.npy: cannot read"):
         open_labelled(image)
     (cmc_root / "masks" / f"{name}.npy").unlink()
