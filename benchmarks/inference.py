@@ -125,9 +125,13 @@ def write_compare(big: Path, path: Path, array_path: Path, size: int) -> None:
 
 # --------------------------------------------------------------------------- children
 def child_crossmask(model_name: str, tif: str, out: str, tile: int, batch_size: int,
-                    bands: list[str]) -> dict:
+                    bands: list[str], dtype: str = "float32") -> dict:
     """Time `predict_product` with one crossmask or imported IPL-UV model."""
     start = time.perf_counter()
+    if dtype == "bfloat16":
+        import keras
+
+        keras.mixed_precision.set_global_policy("mixed_bfloat16")
     from crossmask.harmonize.readers.geotiff import open_geotiff
     from crossmask.models.card import ModelCard, load_model
     from crossmask.pipelines.predict import predict_product
@@ -209,17 +213,17 @@ def child(args: argparse.Namespace) -> None:
     else:
         bands = args.bands.split(",") if args.bands else list(BANDS)
         row = child_crossmask(args.child, args.input, args.out, args.tile, args.batch_size,
-                              bands)
+                              bands, args.dtype)
     row["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(row))
 
 
 # --------------------------------------------------------------------------- parent
 def measure(label: str, model: str, source: Path, size: int, tile: int, batch_size: int,
-            workdir: Path, bands: list[str] | None = None) -> dict:
+            workdir: Path, bands: list[str] | None = None, dtype: str = "float32") -> dict:
     cmd = [sys.executable, __file__, "--child", model, "--input", str(source),
            "--out", str(workdir / f"mask_{model}.tif"), "--tile", str(tile),
-           "--batch-size", str(batch_size)]
+           "--batch-size", str(batch_size), "--dtype", dtype]
     if bands:
         cmd += ["--bands", ",".join(bands)]
     env = os.environ | {"TF_CPP_MIN_LOG_LEVEL": "2"}
@@ -230,6 +234,7 @@ def measure(label: str, model: str, source: Path, size: int, tile: int, batch_si
     row = json.loads(done.stdout.strip().splitlines()[-1])
     setting = f"{tile}x{batch_size}" if model != "ukis" else f"256x{batch_size}"
     row.update(label=label, model=model, size=size, setting=setting,
+               dtype=dtype if model != "ukis" else "float32",
                mpx_s=size * size / row["seconds"] / 1e6, loadavg=os.getloadavg()[0])
     print(f"  {label:22s} {setting:>9s} {row['seconds']:7.2f} s  {row['mpx_s']:5.2f} Mpx/s  "
           f"{row['peak_rss_mb']:6.0f} MB  (setup {row['setup_s']:.1f} s, "
@@ -299,6 +304,9 @@ def main() -> None:
     parser.add_argument("--compare-repeats", type=int,
                         help="best of this many runs for the (short) ukis-csmask comparison "
                         "(default 3, with --quick 1)")
+    parser.add_argument("--dtype", choices=("float32", "bfloat16"), default="float32",
+                        help="compute dtype of the crossmask models (bfloat16: Keras "
+                        "mixed_bfloat16 policy)")
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: 1024 px input, 512 px comparison, short sweep")
     parser.add_argument("--child"), parser.add_argument("--input")
@@ -340,24 +348,25 @@ def main() -> None:
         bands = SIX_BANDS if model == "ipluv" else None
         label = "ipluv RGBISWIR7" if model == "ipluv" else model
         main_rows.append(best_of(label, args.repeats, model, big, args.size, args.tile,
-                                 args.batch_size, args.workdir, bands))
+                                 args.batch_size, args.workdir, bands, args.dtype))
     compare_rows, ratio = [], None
     if "ukis" in models:
         tasks = [("ukis-csmask 6b l1c", "ukis", array, args.compare_size, 256, b, args.workdir)
                  for b in map(int, args.ukis_batch_sizes.split(","))]
         tasks.append(("unmask (B2-B7)", "unmask", compare, args.compare_size, args.tile,
-                      args.batch_size, args.workdir, SIX_BANDS))
+                      args.batch_size, args.workdir, SIX_BANDS, args.dtype))
         compare_rows = best_interleaved(args.compare_repeats, tasks)
         ukis, unmask6 = compare_rows[:-1], compare_rows[-1]
         fastest_ukis = max(ukis, key=lambda r: r["mpx_s"])
         ratio = unmask6["mpx_s"] / fastest_ukis["mpx_s"]
     sweep_rows = [best_of("unmask (B2-B7)", args.repeats, "unmask", compare, args.compare_size,
-                          tile, batch, args.workdir, SIX_BANDS)
+                          tile, batch, args.workdir, SIX_BANDS, args.dtype)
                   for tile, batch in parse_sweep(args.sweep)
                   if not (compare_rows and (tile, batch) == (args.tile, args.batch_size))]
     load_after = os.getloadavg()
 
-    print(f"\ninference, {os.cpu_count()} CPU cores, overlap {OVERLAP} px, prediction time only "
+    print(f"\ninference, {os.cpu_count()} CPU cores, {args.dtype}, overlap {OVERLAP} px, "
+          "prediction time only "
           f"(setup = build/load + first call per batch shape); load average "
           f"{load_before[0]:.2f} before, {load_after[0]:.2f} after")
     print_table(f"{args.size} x {args.size} px input, crossmask models at width 1.0 "
@@ -383,6 +392,7 @@ def main() -> None:
     record = {"benchmark": "inference", "size_px": args.size,
               "compare_size_px": args.compare_size, "tile": args.tile,
               "batch_size": args.batch_size, "overlap": OVERLAP, "repeats": args.repeats,
+              "compare_repeats": args.compare_repeats, "dtype": args.dtype,
               "cpu_count": os.cpu_count(), "load_average_before": load_before,
               "load_average_after": load_after, "machine": platform.platform(),
               "versions": versions(), "models": main_rows, "compare": compare_rows,

@@ -47,7 +47,7 @@ class Grid:
     @property
     def bounds(self) -> tuple[float, float, float, float]:
         """(left, bottom, right, top) in CRS units."""
-        return _bounds(self)
+        return rasterio.transform.array_bounds(self.height, self.width, self.transform)
 
     @classmethod
     def of(cls, dataset) -> "Grid":
@@ -63,12 +63,6 @@ class Grid:
         for row in range(0, self.height, size):
             for col in range(0, self.width, size):
                 yield Window(col, row, min(size, self.width - col), min(size, self.height - row))
-
-
-def _bounds(grid: Grid) -> tuple[float, float, float, float]:
-    west, south, east, north = rasterio.transform.array_bounds(
-        grid.height, grid.width, grid.transform)
-    return west, south, east, north
 
 
 class Product(abc.ABC):
