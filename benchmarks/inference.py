@@ -19,7 +19,8 @@ Only the prediction is timed.  Building or loading the model, and one call per i
 shape the pipeline will use (TensorFlow traces the graph; onnxruntime allocates), is
 reported separately as "setup".  Mpx/s counts image pixels, not tile pixels; "work" is
 predicted tile pixels per image pixel (the cost of tile overlap).  The parameter count
-of ukis-csmask is estimated as its ONNX file size / 4 bytes.
+of ukis-csmask is estimated as its ONNX file size / 4 bytes.  Prints the tables and writes
+benchmarks/results/inference.json (``inference_bfloat16.json`` with ``--dtype bfloat16``).
 
     python benchmarks/inference.py [--size 4096] [--models unmask,ipluv,ukis] [--tile 512]
         [--batch-size 4] [--repeats 1] [--compare-repeats 3] [--sweep 512x4,1024x1] [--quick]
@@ -399,8 +400,9 @@ def main() -> None:
               "ratio_unmask_over_ukis": ratio, "sweep": sweep_rows,
               "fastest_unmask_setting": fastest["setting"] if fastest else None,
               "notes": notes}
-    (results / "inference.json").write_text(json.dumps(record, indent=2) + "\n")
-    print(f"wrote {results / 'inference.json'}")
+    name = "inference.json" if args.dtype == "float32" else f"inference_{args.dtype}.json"
+    (results / name).write_text(json.dumps(record, indent=2) + "\n")
+    print(f"wrote {results / name}")
 
 
 if __name__ == "__main__":
