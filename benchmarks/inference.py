@@ -13,7 +13,8 @@ fresh subprocess so peak RSS is its own, times:
 * ukis-csmask (`CSmask`, 6-band ONNX model) on the compare-size array, and UNmask with
   the same six bands through `predict_product` on the same pixels: prints the
   UNmask / ukis-csmask Mpx/s ratio;
-* UNmask on the compare-size input at a few tile × batch settings.
+* UNmask on the compare-size input at a few tile × batch settings;
+* the UNmask network alone (no I/O) at widths 1 and 2 (16- and 32-channel U-Nets).
 
 Only the prediction is timed.  Building or loading the model, and one call per input
 shape the pipeline will use (TensorFlow traces the graph; onnxruntime allocates), is
@@ -207,10 +208,31 @@ def child_ukis(array: str, batch_size: int) -> dict:
             "cloud_fraction": float((result.csm == 1).mean())}
 
 
+def child_network(model_name: str, width: float, tile: int, batch_size: int,
+                  n_bands: int = 6, repeats: int = 3) -> dict:
+    """Time the network alone (``predict_on_batch`` on random input, no I/O)."""
+    from crossmask.models.registry import get_model
+
+    start = time.perf_counter()
+    model = get_model(model_name, n_bands=n_bands, n_classes=2, width=width)
+    x = np.random.default_rng(0).random((batch_size, tile, tile, n_bands), np.float32)
+    model.predict_on_batch(x)
+    setup_s = time.perf_counter() - start
+    t0 = time.perf_counter()
+    for _ in range(repeats):
+        model.predict_on_batch(x)
+    seconds = (time.perf_counter() - t0) / repeats
+    return {"params": int(model.count_params()), "bands": [f"b{i}" for i in range(n_bands)],
+            "build_s": setup_s, "setup_s": setup_s, "seconds": seconds,
+            "tiled_px": batch_size * tile * tile}
+
+
 def child(args: argparse.Namespace) -> None:
     """Run one measured task in this (fresh) process and print its JSON result."""
     if args.child == "ukis":
         row = child_ukis(args.input, args.batch_size)
+    elif args.child == "network":
+        row = child_network("unmask", args.width, args.tile, args.batch_size)
     else:
         bands = args.bands.split(",") if args.bands else list(BANDS)
         row = child_crossmask(args.child, args.input, args.out, args.tile, args.batch_size,
@@ -221,10 +243,11 @@ def child(args: argparse.Namespace) -> None:
 
 # --------------------------------------------------------------------------- parent
 def measure(label: str, model: str, source: Path, size: int, tile: int, batch_size: int,
-            workdir: Path, bands: list[str] | None = None, dtype: str = "float32") -> dict:
+            workdir: Path, bands: list[str] | None = None, dtype: str = "float32",
+            width: float = 1.0) -> dict:
     cmd = [sys.executable, __file__, "--child", model, "--input", str(source),
            "--out", str(workdir / f"mask_{model}.tif"), "--tile", str(tile),
-           "--batch-size", str(batch_size), "--dtype", dtype]
+           "--batch-size", str(batch_size), "--dtype", dtype, "--width", str(width)]
     if bands:
         cmd += ["--bands", ",".join(bands)]
     env = os.environ | {"TF_CPP_MIN_LOG_LEVEL": "2"}
@@ -236,7 +259,8 @@ def measure(label: str, model: str, source: Path, size: int, tile: int, batch_si
     setting = f"{tile}x{batch_size}" if model != "ukis" else f"256x{batch_size}"
     row.update(label=label, model=model, size=size, setting=setting,
                dtype=dtype if model != "ukis" else "float32",
-               mpx_s=size * size / row["seconds"] / 1e6, loadavg=os.getloadavg()[0])
+               mpx_s=(row["tiled_px"] if model == "network" else size * size)
+               / row["seconds"] / 1e6, loadavg=os.getloadavg()[0])
     print(f"  {label:22s} {setting:>9s} {row['seconds']:7.2f} s  {row['mpx_s']:5.2f} Mpx/s  "
           f"{row['peak_rss_mb']:6.0f} MB  (setup {row['setup_s']:.1f} s, "
           f"load {row['loadavg']:.2f})", flush=True)
@@ -308,10 +332,14 @@ def main() -> None:
     parser.add_argument("--dtype", choices=("float32", "bfloat16"), default="float32",
                         help="compute dtype of the crossmask models (bfloat16: Keras "
                         "mixed_bfloat16 policy)")
+    parser.add_argument("--network-widths", default="1,2",
+                        help="UNmask widths to time as a bare network (6 bands, one batch "
+                        "of tile x tile px, no I/O); '' skips")
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: 1024 px input, 512 px comparison, short sweep")
     parser.add_argument("--child"), parser.add_argument("--input")
     parser.add_argument("--out"), parser.add_argument("--bands")
+    parser.add_argument("--width", type=float, default=1.0)
     args = parser.parse_args()
     if args.child:
         child(args)
@@ -364,6 +392,9 @@ def main() -> None:
                           tile, batch, args.workdir, SIX_BANDS, args.dtype)
                   for tile, batch in parse_sweep(args.sweep)
                   if not (compare_rows and (tile, batch) == (args.tile, args.batch_size))]
+    network_rows = [measure(f"unmask width {w:g}", "network", compare, args.tile, args.tile,
+                            args.batch_size, args.workdir, width=w)
+                    for w in map(float, filter(None, args.network_widths.split(",")))]
     load_after = os.getloadavg()
 
     print(f"\ninference, {os.cpu_count()} CPU cores, {args.dtype}, overlap {OVERLAP} px, "
@@ -386,6 +417,13 @@ def main() -> None:
         fastest = max(runs, key=lambda r: r["mpx_s"])
         print(f"fastest setting: tile x batch {fastest['setting']} "
               f"({fastest['mpx_s']:.2f} Mpx/s)")
+    if network_rows:
+        print(f"\nUNmask network alone ({args.batch_size} x {args.tile}² px x 6 bands per call, "
+              "no I/O, mean of 3 calls)")
+        print(f"{'model':20s} {'params':>7s} {'seconds':>7s} {'Mpx/s':>6s}")
+        for r in network_rows:
+            print(f"{r['label']:20s} {r['params'] / 1e6:6.2f}M {r['seconds']:7.2f} "
+                  f"{r['mpx_s']:6.2f}")
     for note in notes:
         print(note)
     results = HERE / "results"
@@ -397,7 +435,7 @@ def main() -> None:
               "cpu_count": os.cpu_count(), "load_average_before": load_before,
               "load_average_after": load_after, "machine": platform.platform(),
               "versions": versions(), "models": main_rows, "compare": compare_rows,
-              "ratio_unmask_over_ukis": ratio, "sweep": sweep_rows,
+              "ratio_unmask_over_ukis": ratio, "sweep": sweep_rows, "network": network_rows,
               "fastest_unmask_setting": fastest["setting"] if fastest else None,
               "notes": notes}
     name = "inference.json" if args.dtype == "float32" else f"inference_{args.dtype}.json"

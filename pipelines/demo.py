@@ -126,7 +126,7 @@ def _train(out_dir: Path, data, run: Path, epochs: int, seed: int, progress: boo
     patches = out_dir / "patches"
     extract_patches(scenes, patches, bands=DEMO_BANDS, size=64, stride=32, max_fill=0.3,
                     train_ids=split.train, overwrite=True)
-    config = TrainConfig(model="unmask", width=0.25, epochs=epochs, batch_size=8,
+    config = TrainConfig(model="unmask", width=0.5, epochs=epochs, batch_size=8,
                          learning_rate=2e-3, patience=8, seed=seed)
     train(patches, split, run, config, overwrite=True, progress=progress)
     return split_path

@@ -23,8 +23,8 @@ from crossmask.harmonize.readers.base import Grid, Product
 from crossmask.pipelines.biome import get_scheme
 from crossmask.pipelines.maskio import MASK_NODATA, mask_writer
 
-__all__ = ["Prediction", "model_class_names", "predict_product", "predict_windows", "prepare_tiling",
-           "tile_origins", "tile_weights"]
+__all__ = ["Prediction", "fitted_tile", "model_class_names", "predict_product", "predict_windows",
+           "prepare_tiling", "tile_origins", "tile_weights"]
 
 
 @dataclass
@@ -39,11 +39,29 @@ class Prediction:
 
 
 def tile_origins(length: int, tile: int, step: int) -> list[int]:
-    """Tile start offsets covering ``length`` pixels; the last tile ends at the edge."""
+    """Start offsets of tiles covering ``length`` pixels, spread evenly.
+
+    As few tiles as a spacing of at most ``step`` needs; the first starts at 0, the last
+    ends at the edge, and neighbours overlap by at least ``tile − step`` pixels.
+    """
     if length <= tile:
         return [0]
-    starts = list(range(0, length - tile, step))
-    return starts + [length - tile]
+    n = 1 + math.ceil((length - tile) / step)
+    return [int(v) for v in np.round(np.linspace(0, length - tile, n))]
+
+
+def fitted_tile(lengths: tuple[int, ...], tile: int, overlap: int, stride: int) -> int:
+    """The smallest tile (multiple of ``stride``) covering each axis with as many tiles as
+    ``tile`` would need: for a 2048 px scene, 512 px tiles overlapping by 64 px
+    shrink to 464 px (5 per axis), cutting the predicted pixels by a fifth."""
+    need = []
+    for length in lengths:
+        if length <= tile:
+            need.append(length)
+            continue
+        n = len(tile_origins(length, tile, tile - overlap))
+        need.append(math.ceil((length - overlap) / n) + overlap)
+    return min(_round_up(max(need), stride), _round_up(tile, stride))
 
 
 def tile_weights(tile: int, overlap: int) -> np.ndarray:
@@ -114,7 +132,8 @@ def prepare_tiling(cards: list, product: Product, tile: int, overlap: int):
     _check_models(cards, product)
     grid = _common_grid(product, cards[0].bands)
     stride = max(c.stride for c in cards)
-    tile = min(_round_up(tile, stride), _round_up(max(grid.height, grid.width), stride))
+    overlap = min(overlap, _round_up(tile, stride) // 2)
+    tile = fitted_tile(grid.shape, tile, overlap, stride)
     return grid, tile, min(overlap, tile // 2)
 
 
@@ -166,8 +185,9 @@ def predict_windows(models: list, product: Product, grid: Grid, tile: int = 512,
         rows = min(tile, grid.height - y0)
         strip = np.zeros((rows, grid.width, n_out + 2), dtype=np.float32)
         strip[:carry.shape[0]] = carry
+        cube = _read_strip(product, models[0][1].bands, grid, y0, rows)
         for chunk in _chunks(xs, batch_size):
-            x_tiles, valid = _read_tiles(product, models[0][1].bands, grid, y0, chunk, tile)
+            x_tiles, valid = _cut_tiles(cube, chunk, tile)
             probs = _ensemble(models, x_tiles, tta)
             for i, x0 in enumerate(chunk):
                 h, w = valid[i].shape
@@ -185,14 +205,31 @@ def predict_windows(models: list, product: Product, grid: Grid, tile: int = 512,
     bar.close()
 
 
-def _read_tiles(product, bands, grid: Grid, y0: int, xs: list[int], tile: int):
+def _read_strip(product, bands, grid: Grid, y0: int, rows: int) -> np.ndarray:
+    """Rows ``y0 … y0+rows`` of every band, full width: (rows, W, bands) float32.
+
+    One read per band and strip (not per tile) keeps the decoding of each file block to
+    about once, however much the tiles overlap.
+    """
+    window = Window(0, y0, grid.width, rows)
+    cube = np.empty((rows, grid.width, len(bands)), dtype=np.float32)
+    for i, band in enumerate(bands):
+        cube[..., i] = product.read(band, window)
+    return cube
+
+
+def _cut_tiles(cube: np.ndarray, xs: list[int], tile: int):
+    """Tiles starting at columns ``xs`` of a strip, NaN → 0, mirrored up to ``tile``.
+
+    Returns the (n, tile, tile, bands) batch and each tile's valid-pixel mask (its
+    unpadded size).
+    """
     batch, valid = [], []
     for x0 in xs:
-        window = Window(x0, y0, min(tile, grid.width - x0), min(tile, grid.height - y0))
-        cube = np.stack([product.read(b, window) for b in bands], axis=-1)
-        ok = ~np.isnan(cube).any(axis=-1)
-        pad = ((0, tile - cube.shape[0]), (0, tile - cube.shape[1]), (0, 0))
-        batch.append(np.pad(np.nan_to_num(cube, nan=0.0), pad, mode="symmetric"))
+        part = cube[:, x0:x0 + tile]
+        ok = ~np.isnan(part).any(axis=-1)
+        pad = ((0, tile - part.shape[0]), (0, tile - part.shape[1]), (0, 0))
+        batch.append(np.pad(np.nan_to_num(part, nan=0.0), pad, mode="symmetric"))
         valid.append(ok)
     return np.stack(batch), valid
 

@@ -22,7 +22,7 @@ from crossmask.models import (
     model_stride,
 )
 from crossmask.models.dlmask import deeplab_backbone, scaled_atrous_rates
-from crossmask.models.unmask import unmask_backbone
+from crossmask.models.unmask import BASE_FILTERS, unmask_backbone
 
 NAMES = ["dlmask", "fcnmask", "snmask", "unmask"]
 TINY = 0.125
@@ -123,7 +123,7 @@ def test_unmask_options_and_pyramid():
     kinds = {type(layer).__name__ for layer in model.layers}
     assert "SeparableConv2D" in kinds and "Conv2D" in kinds  # 1×1 logits stays Conv2D
     assert "BatchNormalization" not in kinds and "Dropout" in kinds
-    assert model.get_layer("encoder2_conv1").filters == 128  # 32 · 2**2 at the bottleneck
+    assert model.get_layer("encoder2_conv1").filters == 4 * BASE_FILTERS  # base · 2**2
     pyramid = unmask_backbone(keras.Input((32, 32, 3)), [4, 8, 16])
     assert {k: v.shape[1:] for k, v in pyramid.items()} == {
         "P0": (32, 32, 4), "P1": (16, 16, 8), "P2": (8, 8, 16),

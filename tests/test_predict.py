@@ -8,7 +8,7 @@ from affine import Affine
 from crossmask.errors import InputError, MissingBandError
 from crossmask.harmonize.readers import open_geotiff
 from crossmask.models.card import ModelCard, save_model
-from crossmask.pipelines.predict import predict_product, tile_origins, tile_weights
+from crossmask.pipelines.predict import fitted_tile, predict_product, tile_origins, tile_weights
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 BANDS = ["B2", "B3", "B4", "B5"]
@@ -46,11 +46,27 @@ def scene(tmp_path):
     return path, data
 
 
-def test_tile_origins_cover_the_edge():
-    assert tile_origins(100, 32, 24) == [0, 24, 48, 68]
+def test_tile_origins_cover_the_edge_evenly():
+    starts = tile_origins(100, 32, 24)
+    assert starts[0] == 0 and starts[-1] == 100 - 32 and len(starts) == 4
+    assert all(0 < b - a <= 24 for a, b in zip(starts, starts[1:]))
+    assert max(np.diff(starts)) - min(np.diff(starts)) <= 1
     assert tile_origins(20, 32, 24) == [0]
     w = tile_weights(16, 4)
     assert w.shape == (16, 16) and w[8, 8] == 1 and w[0, 0] < w[2, 2]
+
+
+def test_fitted_tile_keeps_the_tile_count_and_shrinks_the_tile():
+    assert fitted_tile((2048, 2048), 512, 64, 16) == 464
+    for shape in [(2048, 2048), (100, 5000), (3001, 777)]:
+        tile = fitted_tile(shape, 512, 64, 16)
+        assert tile % 16 == 0 and tile <= 512
+        for length in shape:
+            n = len(tile_origins(length, tile, tile - 64))
+            assert n <= len(tile_origins(length, 512, 448))
+            assert n * (tile - 64) + 64 >= length
+    assert fitted_tile((4096, 4096), 512, 64, 16) == 512
+    assert fitted_tile((70, 90), 512, 64, 16) == 96
 
 
 @pytest.mark.parametrize("output", ["sigmoid", "softmax"])

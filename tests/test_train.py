@@ -72,7 +72,7 @@ def test_every_architecture_trains_end_to_end(prepared, invoke, tmp_path, model)
 def test_training_lowers_the_loss_and_predicts_a_scene(prepared, invoke, tmp_path):
     root, split_path, patches = prepared
     out = tmp_path / "run"
-    config = TrainConfig(model="unmask", width=0.25, epochs=6, batch_size=4,
+    config = TrainConfig(model="unmask", width=0.5, epochs=6, batch_size=4,
                          learning_rate=3e-3, patience=10)
     train(patches, load_split(split_path), out, config, progress=False)
     losses = [float(r["loss"]) for r in csv.DictReader((out / "log.csv").open())]
@@ -91,7 +91,7 @@ def test_interrupted_training_resumes_without_losing_epochs(prepared, tmp_path, 
 
     _, split_path, patches = prepared
     out = tmp_path / "resumable"
-    config = TrainConfig(model="unmask", width=0.125, epochs=3, batch_size=4)
+    config = TrainConfig(model="unmask", width=0.25, epochs=3, batch_size=4)
 
     class Interrupt(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
