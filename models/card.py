@@ -19,9 +19,10 @@ from crossmask import __version__
 from crossmask.atomic import atomic_output, check_output_path
 from crossmask.documents import check_header
 from crossmask.errors import MissingBandError, ProductFormatError
+from crossmask.fingerprint import digest, file_digest
 
-__all__ = ["CARD_FORMAT", "CARD_VERSION", "ModelCard", "load_model", "package_versions",
-           "read_card", "save_model"]
+__all__ = ["CARD_FORMAT", "CARD_VERSION", "ModelCard", "load_model", "model_digest",
+           "package_versions", "read_card", "save_model"]
 
 CARD_FORMAT = "crossmask-model"
 CARD_VERSION = 1
@@ -136,6 +137,18 @@ def read_card(path: str | os.PathLike) -> ModelCard:
     except ValueError as err:
         raise ProductFormatError(f"{card_path}: model card is not valid JSON ({err})") from err
     return ModelCard.from_dict(doc, str(card_path))
+
+
+def model_digest(path: str | os.PathLike) -> str:
+    """Fingerprint of a model directory: the SHA-256 of ``model.keras`` and of its card."""
+    path = Path(path)
+    folder = path if path.is_dir() else path.parent
+    try:
+        weights = file_digest(folder / MODEL_FILE)
+    except OSError as err:
+        raise ProductFormatError(f"{folder / MODEL_FILE}: cannot read model ({err.strerror})"
+                                 ) from err
+    return digest({"weights": weights, "card": read_card(folder).to_dict()})
 
 
 def load_model(path: str | os.PathLike):

@@ -11,6 +11,7 @@ saved under ``records/`` at once, so an interrupted run resumes where it stopped
 from __future__ import annotations
 
 import json
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,8 +19,10 @@ from pathlib import Path
 import numpy as np
 from rasterio.windows import Window
 
+from crossmask import __version__
 from crossmask.atomic import atomic_output
 from crossmask.errors import InputError
+from crossmask.fingerprint import changed_parts, digest
 from crossmask.harmonize import build_adjustment
 from crossmask.harmonize.apply import HarmonizedProduct
 from crossmask.harmonize.resample import resample_window
@@ -31,6 +34,8 @@ from crossmask.pipelines.peers import PEERS, peer_bands
 from crossmask.pipelines.predict import model_class_names, predict_windows, prepare_tiling
 
 __all__ = ["SceneOutcome", "dataset_scenes", "evaluate_scene", "run_scenes"]
+
+log = logging.getLogger(__name__)
 
 _SAME_FAMILY = {"L8": {"L8", "L9"}}
 
@@ -67,23 +72,34 @@ def dataset_scenes(spec: DatasetSpec) -> list:
     return scenes
 
 
-def run_scenes(config: EvaluationConfig, out_dir: Path, models: dict, progress: bool = True):
+def run_scenes(config: EvaluationConfig, out_dir: Path, models: dict,
+               progress: bool = True, model_digests: dict | None = None):
     """Yield a :class:`SceneOutcome` per (dataset, scene, model or peer, method).
 
-    Finished combinations found under ``out_dir/records`` are loaded, not recomputed.
-    ``models`` maps model names to ``(keras.Model, ModelCard)``.
+    Finished combinations found under ``out_dir/records`` are loaded, not recomputed, when
+    their fingerprint (model weights and card, scene files and codes, scheme, method,
+    adjustment coefficients, threshold, tiling, crossmask version) matches; a record whose
+    inputs changed is recomputed (and logged).  ``models`` maps model names to
+    ``(keras.Model, ModelCard)``; ``model_digests`` model names to
+    :func:`~crossmask.models.card.model_digest` (default: the card alone).
     """
     scheme = get_scheme(config.scheme)
     adjustments: dict = {}
+    digests = model_digests or {n: digest(m[1].to_dict()) for n, m in models.items()}
     for spec in config.datasets:
         for index, scene in enumerate(dataset_scenes(spec)):
+            scene_digest = digest(scene.identity())
             for name, model in models.items():
                 for method in _methods_for(config.methods, scene.sensor, model[1].sensor):
                     key = _key(spec.name, scene, name, method)
-                    yield _cached(out_dir, key) or _save(out_dir, key, evaluate_scene(
-                        scene, model, method, scheme, config, adjustments,
-                        dataset=spec.name, model_name=name, keep_quicklook=index <
-                        config.quicklooks, progress=progress))
+                    adjustment = _adjustment(scene, model[1], method, adjustments)
+                    stamp = _fingerprint(config, scheme, digests[name], scene_digest,
+                                         method, adjustment, model[1])
+                    yield _cached(out_dir, key, stamp) or _save(out_dir, key, stamp,
+                        evaluate_scene(scene, model, method, scheme, config, adjustments,
+                                       dataset=spec.name, model_name=name,
+                                       keep_quicklook=index < config.quicklooks,
+                                       progress=progress))
             for peer_name in config.peers:
                 outcome = _peer_outcome(out_dir, spec.name, scene, peer_name, scheme)
                 if outcome is not None:
@@ -125,12 +141,26 @@ def evaluate_scene(scene, model: tuple, method: str, scheme: ClassScheme,
     return SceneOutcome(record, sweep.counts.copy(), look.arrays())
 
 
-def _harmonized(scene, card, method: str, adjustments: dict) -> HarmonizedProduct:
+def _adjustment(scene, card, method: str, adjustments: dict):
     key = (scene.sensor, method, tuple(card.bands), tuple(scene.band_names))
     if key not in adjustments:
         adjustments[key] = build_adjustment(scene.sensor, card.sensor, method,
                                             target_bands=card.bands, available=scene.band_names)
-    return HarmonizedProduct(scene, adjustments[key], scene.grid)
+    return adjustments[key]
+
+
+def _harmonized(scene, card, method: str, adjustments: dict) -> HarmonizedProduct:
+    return HarmonizedProduct(scene, _adjustment(scene, card, method, adjustments), scene.grid)
+
+
+def _fingerprint(config: EvaluationConfig, scheme: ClassScheme, model_digest: str,
+                 scene_digest: str, method: str, adjustment, card) -> dict:
+    """Everything a (scene, model, method) record depends on, as named digests."""
+    coefficients = {k: v for k, v in adjustment.to_dict().items() if k != "info"}
+    return {"crossmask": __version__, "model": model_digest, "scene": scene_digest,
+            "scheme": scheme.name, "method": method, "adjustment": digest(coefficients),
+            "settings": digest({"threshold": card.threshold, "tile": config.tile,
+                                "overlap": config.overlap})}
 
 
 def _methods_for(methods: list[str], data_sensor: str, model_sensor: str) -> list[str]:
@@ -168,7 +198,9 @@ def _peer_outcome(out_dir: Path, dataset: str, scene, peer_name: str, scheme: Cl
     if bands is None:
         _note_skip(out_dir, key, reason)
         return None
-    cached = _cached(out_dir, key)
+    stamp = {"crossmask": __version__, "peer": peer_name, "version": peer.version(),
+             "scene": digest(scene.identity()), "scheme": scheme.name}
+    cached = _cached(out_dir, key, stamp)
     if cached:
         return cached
     start = time.perf_counter()
@@ -189,7 +221,7 @@ def _peer_outcome(out_dir: Path, dataset: str, scene, peer_name: str, scheme: Cl
     record.update(megapixels=scene.grid.width * scene.grid.height / 1e6, harmonize_s=0.0,
                   predict_s=time.perf_counter() - start, threshold=float("nan"))
     counts = sweep.counts.copy() if np.any(sweep.counts) else None
-    return _save(out_dir, key, SceneOutcome(record, counts))
+    return _save(out_dir, key, stamp, SceneOutcome(record, counts))
 
 
 class _Quicklook:
@@ -227,24 +259,35 @@ def _key(dataset: str, scene, model: str, method: str) -> str:
     return f"{dataset}__{scene.scene_id}__{model}__{method}".replace("/", "_")
 
 
-def _cached(out_dir: Path, key: str) -> SceneOutcome | None:
-    record = out_dir / "records" / f"{key}.json"
-    if not record.exists():
+def _cached(out_dir: Path, key: str, fingerprint: dict) -> SceneOutcome | None:
+    """The stored outcome of ``key`` if it was computed from the same inputs, else None."""
+    path = out_dir / "records" / f"{key}.json"
+    if not path.exists():
+        return None
+    stored = json.loads(path.read_text())
+    changed = changed_parts(stored.get("fingerprint"), fingerprint)
+    if changed:
+        log.warning("%s: computed from other inputs (%s changed); recomputing", path,
+                    ", ".join(changed))
         return None
     counts = out_dir / "records" / f"{key}.npy"
-    return SceneOutcome(json.loads(record.read_text()),
-                        np.load(counts) if counts.exists() else None)
+    record = {k: v for k, v in stored.items() if k != "fingerprint"}
+    return SceneOutcome(record, np.load(counts) if counts.exists() else None)
 
 
-def _save(out_dir: Path, key: str, outcome: SceneOutcome) -> SceneOutcome:
+def _save(out_dir: Path, key: str, fingerprint: dict, outcome: SceneOutcome) -> SceneOutcome:
     folder = out_dir / "records"
     folder.mkdir(parents=True, exist_ok=True)
+    counts = folder / f"{key}.npy"
     if outcome.thresholds is not None:
-        with atomic_output(folder / f"{key}.npy", overwrite=True) as tmp:
+        with atomic_output(counts, overwrite=True) as tmp:
             with open(tmp, "wb") as stream:
                 np.save(stream, outcome.thresholds)
+    else:
+        counts.unlink(missing_ok=True)
     with atomic_output(folder / f"{key}.json", overwrite=True) as tmp:
-        tmp.write_text(json.dumps(outcome.record, default=float) + "\n")
+        tmp.write_text(json.dumps({**outcome.record, "fingerprint": fingerprint},
+                                  default=float) + "\n")
     return outcome
 
 

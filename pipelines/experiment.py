@@ -50,14 +50,15 @@ def run_evaluation(config: EvaluationConfig, out_dir: str | Path,
     Re-running into the same folder resumes: finished scenes are read back from
     ``records/``, never recomputed.
     """
-    from crossmask.models.card import load_model
+    from crossmask.models.card import load_model, model_digest
 
     start = time.perf_counter()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     models = {m.name: load_model(m.path) for m in config.models}
+    digests = {m.name: model_digest(m.path) for m in config.models}
     records, sweeps, looks = [], {}, []
-    outcomes = run_scenes(config, out_dir, models, progress=False)
+    outcomes = run_scenes(config, out_dir, models, progress=False, model_digests=digests)
     for outcome in tqdm(outcomes, desc="evaluate", unit="scene", disable=not progress):
         records.append(outcome.record)
         key = tuple(outcome.record[k] for k in _GROUP)

@@ -11,6 +11,7 @@ A peer that lacks a band the dataset does not hold is skipped with a reason.
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 from dataclasses import dataclass
 
@@ -34,6 +35,13 @@ class Peer:
     def available(self) -> bool:
         """Whether its package is installed."""
         return importlib.util.find_spec(self.package) is not None
+
+    def version(self) -> str:
+        """The installed version of its distribution ("" when not installed)."""
+        try:
+            return importlib.metadata.version(self.name)
+        except importlib.metadata.PackageNotFoundError:
+            return ""
 
     def predict(self, cube: np.ndarray, bands: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """(classes uint8 into ``class_names``, cloud probability float32 or NaN)."""

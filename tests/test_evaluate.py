@@ -97,6 +97,56 @@ def test_rerun_resumes_without_recomputing(model_dir, dataset, tmp_path, monkeyp
     pd.testing.assert_frame_equal(first.table, again.table)
 
 
+def _oa(result) -> dict:
+    return dict(zip(result.table["method"], result.table["OA %"]))
+
+
+def test_changed_codes_recompute_instead_of_reusing_stale_records(model_dir, tmp_path, caplog):
+    """The record of a scene evaluated with other label codes is never reused."""
+    folder = tmp_path / "codes"
+    toml = write_npz_scene(folder, "s", size=48, seed=4)
+    out = tmp_path / "stale"
+    config = config_for(model_dir, folder, methods=["none"])
+    shadow = run_evaluation(config, out, progress=False)
+    toml.write_text(toml.read_text().replace('"0" = "shadow"', '"0" = "cloud"'))
+    changed = run_evaluation(config, out, progress=False)
+    fresh = run_evaluation(config, tmp_path / "fresh", progress=False)
+    assert _oa(changed) == _oa(fresh)
+    assert _oa(changed) != _oa(shadow)
+    assert "(scene changed); recomputing" in caplog.text
+
+
+@pytest.mark.parametrize("change", ["weights", "threshold", "scheme"])
+def test_changed_model_or_settings_recompute(model_dir, dataset, tmp_path, change, monkeypatch):
+    """Another model behind the same name, threshold or scheme recomputes every record."""
+    import shutil
+
+    from crossmask.pipelines import evaluate
+
+    model = tmp_path / "model"
+    shutil.copytree(model_dir, model)
+    out = tmp_path / "r"
+    config = config_for(model, dataset, methods=["none"])
+    run_evaluation(config, out, progress=False)
+    if change == "weights":
+        import keras
+
+        net = keras.saving.load_model(model / "model.keras")
+        net.set_weights([w * 0.5 for w in net.get_weights()])
+        net.save(model / "model.keras")
+    elif change == "threshold":
+        card = json.loads((model / "model.json").read_text())
+        (model / "model.json").write_text(json.dumps({**card, "threshold": 0.9}))
+    else:
+        config = config_for(model, dataset, methods=["none"], scheme="three")
+    calls = []
+    real = evaluate.evaluate_scene
+    monkeypatch.setattr(evaluate, "evaluate_scene", lambda *a, **k: calls.append(1) or real(
+        *a, **k))
+    run_evaluation(config, out, progress=False)
+    assert len(calls) == 2  # both scenes recomputed
+
+
 def test_config_toml_and_its_errors(model_dir, dataset, tmp_path):
     path = tmp_path / "eval.toml"
     path.write_text(f'name = "x"\nmethods = ["ols"]\n[[models]]\nname = "m"\npath = '
@@ -157,3 +207,24 @@ def test_real_patch_with_the_imported_ipluv_model(shared_file, tmp_path):
     oa = dict(zip(table["method"], table["OA %"]))
     assert oa["none"] == pytest.approx(96.4, abs=0.3)  # ../shared/README.md: 0.964
     assert min(oa.values()) > 95
+
+
+@pytest.mark.shared
+def test_real_patch_with_other_codes_is_not_served_stale(shared_file, tmp_path):
+    """The reproduction of the stale-record bug: shadow → cloud must give 85.74 %, not 96.44."""
+    from crossmask.models.ipluv import import_ipluv
+
+    weights = shared_file("dl-l8s2-uv", "landsatbiomeRGBISWIR7.hdf5")
+    patch = shared_file("ukis-csmask", "sentinel2.npz")
+    model = import_ipluv(weights, tmp_path / "ipluv6")
+    out = tmp_path / "report"
+    oa = {}
+    for shadow_as in ("shadow", "cloud"):
+        codes = {**UKIS_CSMASK_S2["codes"], 0: shadow_as}
+        spec = DatasetSpec("ukis", str(patch), sensor="S2A", bands=UKIS_CSMASK_S2["bands"],
+                           codes=codes)
+        config = EvaluationConfig(name="real", models=[ModelSpec("ipluv6", str(model))],
+                                  datasets=[spec], methods=["none"], n_boot=10)
+        oa[shadow_as] = _oa(run_evaluation(config, out, progress=False))["none"]
+    assert oa["shadow"] == pytest.approx(96.44, abs=0.01)
+    assert oa["cloud"] == pytest.approx(85.74, abs=0.01)

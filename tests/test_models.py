@@ -187,7 +187,8 @@ def test_save_load_round_trip(tmp_path, name):
     model.save(path)
     loaded = keras.saving.load_model(path)
     np.testing.assert_array_equal(np.asarray(loaded(x)), expected)
-    np.testing.assert_array_equal(np.asarray(loaded(x[:1])), expected[:1])
+    # another batch size may take another kernel path: same values to float32 rounding
+    np.testing.assert_allclose(np.asarray(loaded(x[:1])), expected[:1], rtol=0, atol=1e-6)
 
 
 # ----------------------------------------------------------------------------- training

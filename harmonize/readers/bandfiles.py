@@ -53,6 +53,12 @@ class BandFilesProduct(Product):
             refl[raw == nodata] = np.nan
         return refl
 
+    def source_files(self) -> list[Path]:
+        return list(self.files.values())
+
+    def identity(self) -> dict:
+        return {**super().identity(), "scales": self.scales}
+
 
 def open_band_files(folder: str | Path, sensor: str) -> BandFilesProduct:
     """Open a folder of per-band GeoTIFFs taken by ``sensor``.

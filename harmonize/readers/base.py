@@ -20,6 +20,7 @@ from rasterio.errors import RasterioError
 from rasterio.windows import Window
 
 from crossmask.errors import MissingBandError, ProductFormatError
+from crossmask.fingerprint import file_stamp
 from crossmask.srf.registry import get_sensor, normalize_band_name
 
 __all__ = ["Grid", "Product", "read_grid", "read_window"]
@@ -113,6 +114,19 @@ class Product(abc.ABC):
                 f"{', '.join(self.band_names) or 'no bands'}"
             )
         return name
+
+    def source_files(self) -> list[Path]:
+        """The files whose content the product's pixels come from (default: the product
+        file, or every file below the product folder)."""
+        path = Path(self.path)
+        return sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+
+    def identity(self) -> dict:
+        """What determines the pixels this product reads: reader, sensor, bands and the
+        size and modification time of its files (see :mod:`crossmask.fingerprint`)."""
+        return {"reader": type(self).__name__, "sensor": self.sensor,
+                "bands": list(self.band_names),
+                "files": [file_stamp(p) for p in dict.fromkeys(self.source_files())]}
 
 
 def read_window(path: Path | str, band_index: int = 1, window: Window | None = None,

@@ -69,6 +69,12 @@ class RasterScene(GeoTiffProduct, LabelledScene):
         self._slices(window)
         return self.decode(read_window(self.label_path, 1, window))
 
+    def source_files(self) -> list[Path]:
+        return [Path(self.path), Path(self.label_path)]
+
+    def identity(self) -> dict:
+        return {**super().identity(), "labels": self.decode, "classes": self.classes}
+
 
 def raster_scene(image: Path, labels: Path, sensor: str, lut: np.ndarray,
                  bands: Sequence[str] | None = None, scale: float | None = None,

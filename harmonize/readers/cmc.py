@@ -95,6 +95,14 @@ class ArrayScene(LabelledScene):
         rows, cols = self._slices(window)
         return self.decode(self._array(self.label_path, self.label_key)[rows, cols])
 
+    def source_files(self) -> list[Path]:
+        return [Path(self.path), Path(self.label_path)]
+
+    def identity(self) -> dict:
+        return {**super().identity(), "indexes": self.bands, "keys": [self.image_key,
+                self.label_key], "scale": self.scale, "offset": self.offset,
+                "nodata": self.nodata, "labels": self.decode, "classes": self.classes}
+
     def _array(self, path: Path, key: str | None) -> np.ndarray:
         if key is None:
             return load_npy(path)

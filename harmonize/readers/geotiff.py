@@ -52,6 +52,13 @@ class GeoTiffProduct(Product):
             refl[raw == self.nodata] = np.nan
         return refl
 
+    def source_files(self) -> list[Path]:
+        return [Path(self.path)]
+
+    def identity(self) -> dict:
+        return {**super().identity(), "indexes": self.indexes, "scales": self.scales,
+                "nodata": self.nodata}
+
 
 def open_geotiff(path: str | Path, sensor: str, bands: Sequence[str] | None = None,
                  ) -> GeoTiffProduct:

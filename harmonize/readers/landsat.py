@@ -195,6 +195,9 @@ class LandsatScene(Product):
         out[dn == 0] = np.nan
         return out
 
+    def identity(self) -> dict:
+        return {**super().identity(), "biome": self.biome}
+
     def read_mask(self, window: Window | None = None) -> np.ndarray:
         """Raw L8 Biome mask codes (uint8, see :data:`FIXEDMASK_CODES`) on the 30 m grid."""
         if self.mask_path is None:

@@ -41,3 +41,10 @@ class ProductScene(LabelledScene):
 
     def read_reference(self, window: Window | None = None) -> np.ndarray:
         return self.decoder(read_window(self.labels, 1, window))
+
+    def source_files(self) -> list[Path]:
+        return [*self.product.source_files(), self.labels]
+
+    def identity(self) -> dict:
+        return {**super().identity(), "product": self.product.identity(),
+                "labels": self.decoder, "classes": self.classes}
