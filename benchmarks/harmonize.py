@@ -33,7 +33,7 @@ class LazyBands(Mapping):
     """Digital numbers generated band by band, so generation never holds the whole tile."""
 
     def __init__(self, size_60m: int, seed: int = 0):
-        from crossmask.harmonize.samples.safe import MSI_BANDS
+        from crossmask.products.writers.safe import MSI_BANDS
 
         self.size_60m, self.seed, self.bands = size_60m, seed, MSI_BANDS
 
@@ -54,7 +54,7 @@ class LazyBands(Mapping):
 
 def product_path(workdir: Path, size_60m: int) -> Path:
     """The cached product, generated on first use."""
-    from crossmask.harmonize.samples.safe import write_safe
+    from crossmask.products.writers.safe import write_safe
 
     parent = workdir / f"safe_{size_60m}"
     found = sorted(parent.glob("*.SAFE"))
@@ -70,7 +70,7 @@ def product_path(workdir: Path, size_60m: int) -> Path:
 def child(task: str, safe: str, method: str, out: str) -> None:
     """Run one measured task in this (fresh) process and print its JSON result."""
     from crossmask.harmonize import build_adjustment, harmonize_product
-    from crossmask.harmonize.readers import open_safe
+    from crossmask.products import open_safe
 
     product = open_safe(safe)
     adjustment = build_adjustment(product.sensor, "L8", method)

@@ -6,6 +6,7 @@ was found and what is valid.
 """
 
 __all__ = [
+    "ConfigError",
     "CrossmaskError",
     "InputError",
     "MissingBandError",
@@ -13,6 +14,7 @@ __all__ = [
     "ProductFormatError",
     "SpectralCoverageError",
     "UnknownNameError",
+    "UnscaledDataError",
 ]
 
 
@@ -22,6 +24,10 @@ class CrossmaskError(Exception):
 
 class InputError(CrossmaskError, ValueError):
     """Raised when an argument or input value is invalid."""
+
+
+class ConfigError(InputError):
+    """Raised when a configuration file (TOML, JSON) or a setting in it is invalid."""
 
 
 class UnknownNameError(InputError, KeyError):
@@ -37,6 +43,10 @@ class SpectralCoverageError(InputError):
 
 class ProductFormatError(CrossmaskError, OSError):
     """Raised when a file or folder is missing, unreadable or not in the expected format."""
+
+
+class UnscaledDataError(ProductFormatError):
+    """Raised when integer raster data carry no scale factor to turn them into reflectance."""
 
 
 class MissingBandError(ProductFormatError):

@@ -20,9 +20,9 @@ from crossmask import __version__
 from crossmask.atomic import atomic_output, check_output_path
 from crossmask.errors import InputError
 from crossmask.harmonize.adjustment import BandAdjustment
-from crossmask.harmonize.readers.base import Grid, Product
 from crossmask.harmonize.resample import grid_from_product, resample_window
-from crossmask.srf.registry import get_sensor
+from crossmask.products import Grid, Product
+from crossmask.srf import get_sensor
 
 __all__ = ["UINT16_SCALE", "HarmonizedProduct", "harmonize_product", "harmonize_window"]
 
@@ -110,10 +110,7 @@ def harmonize_product(product: Product, adjustment: BandAdjustment, output: str 
         raise InputError(f"{product.path}: product is {product.sensor} but the band adjustment "
                          f"is for {adjustment.source}→{adjustment.target}")
     check_output_path(output, overwrite)
-    for band in adjustment.source_bands:
-        product.band_key(band)
-    if hasattr(product, "check_bands"):
-        product.check_bands(adjustment.source_bands)
+    product.check_bands(adjustment.source_bands)
     grid = grid or grid_from_product(product, resolution)
     windows = list(grid.windows(window_size))
     with atomic_output(output, overwrite) as tmp:

@@ -7,14 +7,23 @@ from collections.abc import Sequence
 import numpy as np
 
 from crossmask.errors import SpectralCoverageError, UnknownNameError
-from crossmask.harmonize.adjustment import BandAdjustment, BandModel, check_method
+from crossmask.harmonize.adjustment import METHODS, BandAdjustment, BandModel, check_method
 from crossmask.harmonize.hls import HLS_CITATION, HLS_COEFFICIENTS
 from crossmask.harmonize.spectra import SpectralSet, training_spectra
 from crossmask.srf import band_equivalent, get_sensor, paired_sources
 
-__all__ = ["build_adjustment", "evaluate", "fit_multivariate", "fit_ols"]
+__all__ = ["add_fit_metrics", "applicable_methods", "build_adjustment", "fit_multivariate",
+           "fit_ols"]
 
 _GAP_NOTE = "not fitted: band lies in the spectral library's water-vapour gap; passed through"
+
+
+def applicable_methods(source: str, target: str = "L8") -> list[str]:
+    """The methods of :data:`~crossmask.harmonize.adjustment.METHODS` that exist from
+    ``source`` to ``target``: ``hls`` only where NASA published coefficients."""
+    src, tgt = get_sensor(source).key, get_sensor(target).key
+    published = src in HLS_COEFFICIENTS and tgt == "L8"
+    return [m for m in METHODS if m != "hls" or published]
 
 
 def build_adjustment(source: str, target: str = "L8", method: str = "ols",
@@ -50,7 +59,7 @@ def build_adjustment(source: str, target: str = "L8", method: str = "ols",
     else:
         adjustment = fit_multivariate(src, tgt, spectra, pairs, available)
     adjustment.info.update(n_spectra=len(spectra))
-    evaluate(adjustment, spectra)
+    add_fit_metrics(adjustment, spectra)
     return adjustment
 
 
@@ -93,7 +102,7 @@ def fit_multivariate(source: str, target: str, spectra: SpectralSet,
     return BandAdjustment(source, target, "multivariate", bands)
 
 
-def evaluate(adjustment: BandAdjustment, spectra: SpectralSet) -> BandAdjustment:
+def add_fit_metrics(adjustment: BandAdjustment, spectra: SpectralSet) -> BandAdjustment:
     """Fill each fitted band's metrics (r2, rmse, bias, n) against the spectra; in place."""
     x_all, y_all = _convolved(adjustment.source, adjustment.target, spectra)
     for band in adjustment.bands:

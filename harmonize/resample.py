@@ -16,7 +16,7 @@ from rasterio.warp import reproject, transform_bounds
 from rasterio.windows import Window
 
 from crossmask.errors import InputError
-from crossmask.harmonize.readers.base import Grid, Product, read_grid
+from crossmask.products import Grid, Product, read_grid
 
 __all__ = ["grid_from_product", "grid_from_raster", "resample_window"]
 

@@ -41,7 +41,7 @@ class ModelCard:
     bands : list of str
         Input bands in channel order, named as in ``sensor`` (normally Landsat-8).
     class_scheme : str
-        ``binary``, ``three`` or ``four`` (see :mod:`crossmask.pipelines.biome`).
+        ``binary``, ``three`` or ``four`` (see :mod:`crossmask.classes`).
     class_names : list of str
         Name of each output class, in channel order (sigmoid: the positive class).
     output : {"sigmoid", "softmax"}

@@ -13,6 +13,10 @@ import keras
 from keras import layers
 
 from crossmask.errors import InputError
+from crossmask.models.layers import VGG_BASE_FILTERS as BASE_FILTERS
+from crossmask.models.layers import VGG_STAGE_CONVS as STAGE_CONVS
+from crossmask.models.layers import VGG_STAGE_MULTIPLIERS as STAGE_MULTIPLIERS
+from crossmask.models.layers import VGG_STRIDE as STRIDE
 from crossmask.models.layers import (
     BilinearUpsampling,
     conv_block,
@@ -21,10 +25,6 @@ from crossmask.models.layers import (
     scale_filters,
     vgg_backbone,
 )
-from crossmask.models.layers import VGG_BASE_FILTERS as BASE_FILTERS
-from crossmask.models.layers import VGG_STAGE_CONVS as STAGE_CONVS
-from crossmask.models.layers import VGG_STAGE_MULTIPLIERS as STAGE_MULTIPLIERS
-from crossmask.models.layers import VGG_STRIDE as STRIDE
 
 __all__ = ["BASE_FILTERS", "STRIDE", "build_fcnmask", "fcn8s_head"]
 

@@ -16,6 +16,7 @@ import tensorflow as tf
 from keras import layers, ops
 
 from crossmask.errors import InputError
+from crossmask.models.registry import check_divisible
 
 __all__ = [
     "BilinearUpsampling",
@@ -182,16 +183,6 @@ def _check_pool_dim(dim: int | None, k: int, layer: str) -> None:
 def scale_filters(base: int, width: float) -> int:
     """Channel count ``base * width``, rounded, at least 1."""
     return max(1, int(round(base * width)))
-
-
-def check_divisible(size: int, stride: int, model: str, what: str = "input size") -> None:
-    """Raise :class:`InputError` unless ``size`` is a positive multiple of ``stride``."""
-    if size < stride or size % stride:
-        lower = max(stride, size // stride * stride)
-        raise InputError(
-            f"{model}: {what} {size} is not a multiple of the model stride {stride}; "
-            f"use a multiple of {stride}, e.g. {lower} or {lower + stride}"
-        )
 
 
 def model_input(

@@ -1,35 +1,45 @@
-"""The model registry: cloud-mask model names → builders, strides and input-size checks.
+"""The model registry as data: name → builder module, stride and description.
 
-Every builder has the signature ``build_<name>(n_bands, n_classes, width=1.0,
-input_size=None, **options) -> keras.Model``; names are lower case.
+Listing models and their strides needs no TensorFlow; a builder is imported the first
+time :func:`get_model` builds that model.  Every builder has the signature
+``build_<name>(n_bands, n_classes, width=1.0, input_size=None, **options) -> keras.Model``;
+names are lower case.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-import keras
+import importlib
+from dataclasses import dataclass
 
 from crossmask.errors import InputError, UnknownNameError
-from crossmask.models import dlmask, fcnmask, snmask, unmask
-from crossmask.models.layers import check_divisible
 
-__all__ = ["MODELS", "check_input_size", "get_model", "list_models", "model_stride"]
+__all__ = ["MODELS", "ModelEntry", "check_divisible", "check_input_size", "get_model",
+           "list_models", "model_stride"]
 
-#: Model name → builder.
-MODELS: dict[str, Callable[..., keras.Model]] = {
-    "dlmask": dlmask.build_dlmask,
-    "fcnmask": fcnmask.build_fcnmask,
-    "snmask": snmask.build_snmask,
-    "unmask": unmask.build_unmask,
-}
 
-_STRIDES: dict[str, int] = {
-    "dlmask": dlmask.STRIDE,
-    "fcnmask": fcnmask.STRIDE,
-    "snmask": snmask.STRIDE,
-    "unmask": unmask.STRIDE,
-}
+@dataclass(frozen=True)
+class ModelEntry:
+    """A registered architecture: builder ``module.builder``, total down-sampling ``stride``
+    (input sizes must be multiples of it) and a one-line description."""
+
+    name: str
+    module: str
+    builder: str
+    stride: int
+    description: str
+
+
+#: Model name → entry.
+MODELS: dict[str, ModelEntry] = {e.name: e for e in (
+    ModelEntry("dlmask", "crossmask.models.dlmask", "build_dlmask", 16,
+               "DeepLabv3+: dilated residual encoder, ASPP, low-level decoder"),
+    ModelEntry("fcnmask", "crossmask.models.fcnmask", "build_fcnmask", 32,
+               "FCN-8s: VGG-style encoder, score fusion at strides 8/16/32"),
+    ModelEntry("snmask", "crossmask.models.snmask", "build_snmask", 32,
+               "SegNet: decoder unpools with the encoder's max-pooling indices"),
+    ModelEntry("unmask", "crossmask.models.unmask", "build_unmask", 16,
+               "U-Net with skip connections (depth 4, base 16 channels)"),
+)}
 
 
 def _key(name: str) -> str:
@@ -47,8 +57,8 @@ def list_models() -> list[str]:
     return sorted(MODELS)
 
 
-def get_model(name: str, **kwargs) -> keras.Model:
-    """Build the model registered as ``name``.
+def get_model(name: str, **kwargs):
+    """Build the model registered as ``name`` (imports Keras and the builder).
 
     Parameters
     ----------
@@ -69,7 +79,8 @@ def get_model(name: str, **kwargs) -> keras.Model:
     InputError
         If the builder rejects an argument.
     """
-    return MODELS[_key(name)](**kwargs)
+    entry = MODELS[_key(name)]
+    return getattr(importlib.import_module(entry.module), entry.builder)(**kwargs)
 
 
 def model_stride(name: str, **kwargs) -> int:
@@ -94,7 +105,17 @@ def model_stride(name: str, **kwargs) -> int:
         if int(depth) != depth or depth < 1:
             raise InputError(f"unmask: depth must be a positive integer, got {depth!r}")
         return 2 ** int(depth)
-    return _STRIDES[key]
+    return MODELS[key].stride
+
+
+def check_divisible(size: int, stride: int, model: str, what: str = "input size") -> None:
+    """Raise :class:`InputError` unless ``size`` is a positive multiple of ``stride``."""
+    if size < stride or size % stride:
+        lower = max(stride, size // stride * stride)
+        raise InputError(
+            f"{model}: {what} {size} is not a multiple of the model stride {stride}; "
+            f"use a multiple of {stride}, e.g. {lower} or {lower + stride}"
+        )
 
 
 def check_input_size(name: str, height: int, width: int, **kwargs) -> None:

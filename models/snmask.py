@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import keras
 
+from crossmask.models.layers import VGG_BASE_FILTERS as BASE_FILTERS
+from crossmask.models.layers import VGG_STAGE_CONVS as STAGE_CONVS
+from crossmask.models.layers import VGG_STAGE_MULTIPLIERS as STAGE_MULTIPLIERS
+from crossmask.models.layers import VGG_STRIDE as STRIDE
 from crossmask.models.layers import (
     MaxUnpooling2D,
     classifier_head,
@@ -19,10 +23,6 @@ from crossmask.models.layers import (
     scale_filters,
     vgg_backbone,
 )
-from crossmask.models.layers import VGG_BASE_FILTERS as BASE_FILTERS
-from crossmask.models.layers import VGG_STAGE_CONVS as STAGE_CONVS
-from crossmask.models.layers import VGG_STAGE_MULTIPLIERS as STAGE_MULTIPLIERS
-from crossmask.models.layers import VGG_STRIDE as STRIDE
 
 __all__ = ["BASE_FILTERS", "STRIDE", "build_snmask", "segnet_decoder"]
 

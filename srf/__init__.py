@@ -9,10 +9,13 @@ from crossmask.srf.registry import (
     get_sensor,
     list_sensors,
     normalize_band_name,
+    same_family,
 )
+from crossmask.srf.sensors import SENSOR_SPECS
 
 __all__ = [
     "PAIRINGS",
+    "SENSOR_SPECS",
     "SUBSTITUTES",
     "WAVELENGTHS",
     "Band",
@@ -24,4 +27,5 @@ __all__ = [
     "list_sensors",
     "normalize_band_name",
     "paired_sources",
+    "same_family",
 ]

@@ -14,8 +14,6 @@ from crossmask.srf.registry import get_sensor
 
 __all__ = ["PAIRINGS", "SUBSTITUTES", "band_pairs", "paired_sources"]
 
-_FAMILY = {"S2A": "MSI", "S2B": "MSI", "L8": "OLI", "L9": "OLI", "L7": "TM", "L5": "TM"}
-
 #: (source family, target family) → {target band: source band}.
 PAIRINGS: dict[tuple[str, str], dict[str, str]] = {
     ("MSI", "OLI"): {"B1": "B1", "B2": "B2", "B3": "B3", "B4": "B4",
@@ -43,11 +41,12 @@ def band_pairs(source: str, target: str = "L8") -> dict[str, str]:
     UnknownNameError
         If a sensor is unknown or no pairing is tabulated for the two families.
     """
-    src, tgt = get_sensor(source).key, get_sensor(target).key
-    key = (_FAMILY[src], _FAMILY[tgt])
+    src, tgt = get_sensor(source), get_sensor(target)
+    key = (src.family, tgt.family)
     if key not in PAIRINGS:
         known = ", ".join(f"{a}→{b}" for a, b in PAIRINGS)
-        raise UnknownNameError(f"no band pairing from {src} to {tgt}; tabulated families: {known}")
+        raise UnknownNameError(f"no band pairing from {src.key} to {tgt.key}; tabulated "
+                               f"families: {known}")
     return dict(PAIRINGS[key])
 
 

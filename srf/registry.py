@@ -17,7 +17,8 @@ from pyrsr.rsr import RSR_reader
 from crossmask.errors import UnknownNameError
 from crossmask.srf.sensors import SENSOR_ALIASES, SENSOR_SPECS, BandSpec, SensorSpec
 
-__all__ = ["WAVELENGTHS", "Band", "Sensor", "get_sensor", "list_sensors", "normalize_band_name"]
+__all__ = ["WAVELENGTHS", "Band", "Sensor", "get_sensor", "list_sensors", "normalize_band_name",
+           "same_family"]
 
 #: The shared wavelength grid in nm (1 nm steps), wide enough for thermal bands.
 WAVELENGTHS: np.ndarray = np.arange(350.0, 13001.0, 1.0)
@@ -69,11 +70,13 @@ def _crossing(wl: np.ndarray, resp: np.ndarray) -> float:
 
 @dataclass(frozen=True, eq=False)
 class Sensor:
-    """A registered sensor: key (``"S2A"``), long name and its bands in agency order."""
+    """A registered sensor: key (``"S2A"``), long name, its bands in agency order and its
+    family (see :class:`crossmask.srf.sensors.SensorSpec`)."""
 
     key: str
     long_name: str
     bands: tuple[Band, ...]
+    family: str
 
     @property
     def band_names(self) -> list[str]:
@@ -110,6 +113,11 @@ def normalize_band_name(name: str) -> str:
     return f"B{match.group(1)}{match.group(2).upper()}"
 
 
+def same_family(a: str, b: str) -> bool:
+    """Whether two sensors share a family (band names and layout), e.g. L8 and L9."""
+    return SENSOR_SPECS[get_sensor(a).key].family == SENSOR_SPECS[get_sensor(b).key].family
+
+
 def list_sensors() -> list[str]:
     """Registry keys of every sensor, e.g. ``["L8", "L9", "S2A", "S2B", "L7", "L5"]``."""
     return list(SENSOR_SPECS)
@@ -138,7 +146,7 @@ def _load_sensor(key: str) -> Sensor:
     raw = RSR_reader(spec.pyrsr_satellite, spec.pyrsr_sensor,
                      LayerBandsAssignment=[b.pyrsr_id for b in spec.bands])
     bands = tuple(_band_from_curve(b, raw[b.pyrsr_id]) for b in spec.bands)
-    return Sensor(spec.key, spec.long_name, bands)
+    return Sensor(spec.key, spec.long_name, bands, spec.family)
 
 
 def _band_from_curve(spec: BandSpec, curve: np.ndarray) -> Band:

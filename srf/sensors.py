@@ -39,17 +39,23 @@ class BandSpec:
 
 @dataclass(frozen=True)
 class SensorSpec:
-    """A sensor: registry key, long name, pyrsr folders and bands."""
+    """A sensor: registry key, long name, pyrsr folders, bands and family.
+
+    Sensors of one ``family`` share band names and layout (``"MSI"``: Sentinel-2A/2B;
+    ``"OLI"``: Landsat-8/9; ``"TM"``: Landsat-7 ETM+ and Landsat-5 TM): a model trained on
+    one member takes the others' data without band adjustment.
+    """
 
     key: str
     long_name: str
     pyrsr_satellite: str
     pyrsr_sensor: str
     bands: tuple[BandSpec, ...]
+    family: str
 
 
 def _oli(satellite: str, key: str, long_name: str) -> SensorSpec:
-    return SensorSpec(key, long_name, satellite, "OLI_TIRS", (
+    return SensorSpec(key, long_name, satellite, "OLI_TIRS", family="OLI", bands=(
         BandSpec("B1", "1", "coastal", 30),
         BandSpec("B2", "2", "blue", 30),
         BandSpec("B3", "3", "green", 30),
@@ -65,7 +71,7 @@ def _oli(satellite: str, key: str, long_name: str) -> SensorSpec:
 
 
 def _msi(satellite: str, key: str, long_name: str) -> SensorSpec:
-    return SensorSpec(key, long_name, satellite, "MSI", (
+    return SensorSpec(key, long_name, satellite, "MSI", family="MSI", bands=(
         BandSpec("B1", "1", "coastal", 60),
         BandSpec("B2", "2", "blue", 10),
         BandSpec("B3", "3", "green", 10),
@@ -89,7 +95,7 @@ SENSOR_SPECS: dict[str, SensorSpec] = {
         _oli("Landsat-9", "L9", "Landsat-9 OLI-2"),
         _msi("Sentinel-2A", "S2A", "Sentinel-2A MSI"),
         _msi("Sentinel-2B", "S2B", "Sentinel-2B MSI"),
-        SensorSpec("L7", "Landsat-7 ETM+", "Landsat-7", "ETM+", (
+        SensorSpec("L7", "Landsat-7 ETM+", "Landsat-7", "ETM+", family="TM", bands=(
             BandSpec("B1", "1", "blue", 30),
             BandSpec("B2", "2", "green", 30),
             BandSpec("B3", "3", "red", 30),
@@ -99,7 +105,7 @@ SENSOR_SPECS: dict[str, SensorSpec] = {
             BandSpec("B7", "7", "swir22", 30),
             BandSpec("B8", "8", "pan", 15),
         )),
-        SensorSpec("L5", "Landsat-5 TM", "Landsat-5", "TM", (
+        SensorSpec("L5", "Landsat-5 TM", "Landsat-5", "TM", family="TM", bands=(
             BandSpec("B1", "1", "blue", 30),
             BandSpec("B2", "2", "green", 30),
             BandSpec("B3", "3", "red", 30),

@@ -42,7 +42,7 @@ def invoke(runner):
 def s2_dn():
     """Deterministic L1C digital numbers per band at native resolution (12 px at 60 m),
     with a nodata (DN 0) block in the top-left 60 m pixel of every band."""
-    from crossmask.harmonize.samples.safe import synthetic_dn
+    from crossmask.products.writers.safe import synthetic_dn
 
     dn = synthetic_dn(12, "05.09", seed=3)
     for band, array in dn.items():
@@ -54,7 +54,7 @@ def s2_dn():
 @pytest.fixture
 def safe_factory(tmp_path, s2_dn):
     """Write a SAFE product below tmp_path; keyword arguments go to ``write_safe``."""
-    from crossmask.harmonize.samples.safe import write_safe
+    from crossmask.products.writers.safe import write_safe
 
     def make(**kwargs) -> Path:
         kwargs.setdefault("dn", s2_dn)
@@ -86,3 +86,74 @@ def block_mean():
         return array[:h * factor, :w * factor].reshape(h, factor, w, factor).mean(axis=(1, 3))
 
     return mean
+
+
+#: The Landsat-8 bands of the small pixelwise models of the fixtures.
+L8_SIX = ["B2", "B3", "B4", "B5", "B6", "B7"]
+
+
+@pytest.fixture(scope="session")
+def bright_model(tmp_path_factory) -> Path:
+    """A saved 1×1-conv sigmoid 'cloud = bright' model taking L8 B2–B7."""
+    import keras
+
+    from crossmask.models.card import ModelCard, save_model
+
+    inputs = keras.Input((None, None, 6))
+    outputs = keras.layers.Conv2D(1, 1, activation="sigmoid")(inputs)
+    model = keras.Model(inputs, outputs)
+    model.set_weights([np.full((1, 1, 6, 1), 4.0, "float32"), np.array([-8.0], "float32")])
+    card = ModelCard("unmask", L8_SIX, "binary", ["cloud"], output="sigmoid", stride=1,
+                     name="bright")
+    return save_model(model, card, tmp_path_factory.mktemp("model") / "bright")
+
+
+@pytest.fixture
+def labelled_npz_folder(tmp_path) -> Path:
+    """Two labelled Sentinel-2 scenes in the layout of ukis-csmask's ``sentinel2.npz``
+    (npz + TOML each)."""
+    from crossmask.products.writers.labelled import write_npz_scene
+
+    folder = tmp_path / "ukis_like"
+    for k in range(2):
+        write_npz_scene(folder, f"scene{k}", size=48, seed=k)
+    return folder
+
+
+@pytest.fixture
+def l8_geotiff(tmp_path) -> Path:
+    """A 70 × 90 px float32 L8 B2–B7 reflectance GeoTIFF (named bands, a NaN fill corner)."""
+    from crossmask.products.writers.geotiff import write_named_geotiff
+
+    data = np.random.default_rng(0).uniform(0.0, 0.8, (6, 70, 90)).astype("float32")
+    data[:, :5, :7] = np.nan
+    return write_named_geotiff(tmp_path / "scene.tif", dict(zip(L8_SIX, data)))
+
+
+@pytest.fixture(scope="session")
+def biome_patches(tmp_path_factory):
+    """A two-biome L8 Biome tree (3 scenes each, 64 px), a 1/1/1-per-biome split and 32 px
+    patch shards: ``(root, split.json, patch folder)``."""
+    from crossmask.pipelines.training.patches import extract_patches
+    from crossmask.pipelines.training.split import make_split, save_split
+    from crossmask.products import find_biome_scenes
+    from crossmask.products.writers.landsat import write_biome_tree
+
+    root = tmp_path_factory.mktemp("biome")
+    write_biome_tree(root / "l8biome", ("Barren", "Forest"), scenes_per_biome=3, size=64)
+    scenes = find_biome_scenes(root / "l8biome")
+    split = make_split(scenes, (1, 1, 1), seed=0)
+    split_path = save_split(split, root / "split.json")
+    extract_patches(scenes, root / "patches", size=32, stride=32, train_ids=split.train)
+    return root, split_path, root / "patches"
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory):
+    """``crossmask demo --epochs 3`` run once through the CLI: ``(click result, out dir)``."""
+    from crossmask.cli import main
+
+    out = tmp_path_factory.mktemp("demo") / "run"
+    result = CliRunner().invoke(main, ["demo", "-o", str(out), "--epochs", "3"],
+                                catch_exceptions=False)
+    return result, out

@@ -32,11 +32,10 @@ def main(verbose: int) -> None:
 
 
 def _attach_commands() -> None:
-    from crossmask.cli import demo, evaluate, harmonize, predict, srf, train
+    from crossmask.cli import biome, demo, evaluate, harmonize, models, predict, srf, train
 
-    for command in (srf.command, harmonize.command, train.biome, train.train_cmd,
-                    predict.predict_cmd, predict.models, evaluate.command, demo.command):
-        main.add_command(command)
+    for module in (srf, harmonize, biome, train, models, predict, evaluate, demo):
+        main.add_command(module.command)
 
 
 _attach_commands()

@@ -21,7 +21,7 @@ import click
 def command(output: str, real_sample: str | None, sample_config: str | None,
             model: str | None, epochs: int, overwrite: bool) -> None:
     """Simulate paired Landsat-8/Sentinel-2 data, fit, train, harmonise, evaluate, report."""
-    from crossmask.pipelines.demo import run_demo
+    from crossmask.pipelines.demo.run import run_demo
 
     start = time.perf_counter()
     result = run_demo(output, overwrite=overwrite, real_sample=real_sample,

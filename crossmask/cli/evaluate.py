@@ -6,29 +6,24 @@ from pathlib import Path
 
 import click
 
-_METHODS = ("none", "ols", "multivariate", "hls")
+from crossmask.cli.options import methods_opt, output_dir_opt, peers_opt, scheme_opt, sensor_opt
 
 
 @click.command("evaluate")
 @click.argument("config", required=False, type=click.Path(exists=True, dir_okay=False,
                                                           path_type=Path))
-@click.option("-o", "--output", required=True, type=click.Path(file_okay=False),
-              help="Report folder (re-running resumes it).")
+@output_dir_opt
 @click.option("--model", "models", multiple=True, type=click.Path(exists=True),
               help="One-off form: a model folder (repeatable).")
 @click.option("--data", type=click.Path(exists=True),
               help="One-off form: a labelled scene, dataset folder or L8 Biome root.")
-@click.option("--sensor", help="Sensor of --data (e.g. S2A).")
+@sensor_opt
 @click.option("--bands", help="Band names of an npz / GeoTIFF image, comma-separated.")
 @click.option("--codes", type=click.Path(exists=True, dir_okay=False),
               help="TOML with the scene's config ([codes] table, bands, sensor).")
-@click.option("--method", "methods", multiple=True, type=click.Choice(_METHODS),
-              help="Harmonisation method (repeatable; default all four).")
-@click.option("--scheme", type=click.Choice(["binary", "three", "four"]), default="binary",
-              show_default=True)
-@click.option("--peer", "peers", multiple=True,
-              type=click.Choice(["ukis-csmask", "s2cloudless"]),
-              help="Score a peer tool beside the models (repeatable).")
+@methods_opt
+@scheme_opt
+@peers_opt
 @click.option("--n-boot", default=1000, show_default=True, help="Bootstrap resamplings.")
 def command(config: Path | None, output: str, models: tuple[str, ...], data: str | None,
             sensor: str | None, bands: str | None, codes: str | None,
@@ -36,13 +31,18 @@ def command(config: Path | None, output: str, models: tuple[str, ...], data: str
             n_boot: int) -> None:
     """Score models on labelled data with every harmonisation method; write a report.
 
-    Either CONFIG.toml (see `crossmask.pipelines.evalconfig`) or the one-off form
+    Either CONFIG.toml (see `crossmask.pipelines.evaluation.config`) or the one-off form
     --model M --data D [--sensor S --bands … --codes codes.toml --method …].
     """
     from crossmask.errors import InputError
-    from crossmask.pipelines.evalconfig import (DatasetSpec, EvaluationConfig, ModelSpec,
-                                                load_config)
-    from crossmask.pipelines.experiment import run_evaluation
+    from crossmask.harmonize import METHODS
+    from crossmask.pipelines.evaluation.config import (
+        DatasetSpec,
+        EvaluationConfig,
+        ModelSpec,
+        load_config,
+    )
+    from crossmask.pipelines.evaluation.run import run_evaluation
 
     if config:
         cfg = load_config(config)
@@ -54,7 +54,7 @@ def command(config: Path | None, output: str, models: tuple[str, ...], data: str
             models=[ModelSpec(Path(m).name, str(m)) for m in models],
             datasets=[DatasetSpec(Path(data).stem, str(data), config=codes, sensor=sensor,
                                   bands=bands.split(",") if bands else None)],
-            methods=list(methods or _METHODS), scheme=scheme, peers=list(peers),
+            methods=list(methods or METHODS), scheme=scheme, peers=list(peers),
             n_boot=n_boot)
     result = run_evaluation(cfg, output)
     click.echo(result.table.to_string(index=False))

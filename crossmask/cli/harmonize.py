@@ -6,9 +6,7 @@ from pathlib import Path
 
 import click
 
-from crossmask.cli.options import output_opt, overwrite_opt
-
-_METHODS = click.Choice(["none", "ols", "multivariate", "hls"], case_sensitive=False)
+from crossmask.cli.options import method_opt, output_opt, overwrite_opt, sensor_opt
 
 
 @click.group("harmonize")
@@ -19,9 +17,7 @@ def command() -> None:
 @command.command("fit")
 @click.option("--source", required=True, help="Source sensor, e.g. S2A, S2B, L9, L7, L5.")
 @click.option("--target", default="L8", show_default=True, help="Target sensor.")
-@click.option("--method", type=click.Choice(["ols", "multivariate", "none", "hls"],
-                                            case_sensitive=False), default="ols",
-              show_default=True, help="How to build the adjustment.")
+@method_opt
 @click.option("--synthetic-per-class", default=400, show_default=True,
               help="Generated cloud/thin-cloud/snow/water spectra per class.")
 @click.option("--seed", default=0, show_default=True, help="Seed of the generated spectra.")
@@ -31,7 +27,7 @@ def fit_cmd(source: str, target: str, method: str, synthetic_per_class: int, see
             output: str, overwrite: bool) -> None:
     """Fit a band adjustment on SRF-convolved spectra; print it and save it as JSON."""
     from crossmask.harmonize import build_adjustment
-    from crossmask.harmonize.report import comparison_table
+    from crossmask.harmonize.comparison import comparison_table
     from crossmask.harmonize.spectra import training_spectra
 
     spectra = training_spectra(synthetic_per_class, seed)
@@ -47,12 +43,11 @@ def fit_cmd(source: str, target: str, method: str, synthetic_per_class: int, see
 @command.command("apply")
 @click.argument("product", type=click.Path(path_type=Path))
 @output_opt
-@click.option("--method", type=_METHODS, default="ols", show_default=True,
-              help="Harmonisation method (ignored with --coeffs).")
+@method_opt
 @click.option("--coeffs", type=click.Path(dir_okay=False, path_type=Path),
               help="Band adjustment JSON from `crossmask harmonize fit`.")
 @click.option("--target", default="L8", show_default=True, help="Target sensor.")
-@click.option("--sensor", help="Sensor of a GeoTIFF product (SAFE products know theirs).")
+@sensor_opt
 @click.option("--bands", help="Comma-separated band names of a GeoTIFF, in file order.")
 @click.option("--like", type=click.Path(dir_okay=False, path_type=Path),
               help="Raster whose grid (CRS, transform, shape) the output takes, e.g. a "
@@ -68,7 +63,7 @@ def apply_cmd(product: Path, output: str, method: str, coeffs: Path | None, targ
               dtype: str, window_size: int, overwrite: bool) -> None:
     """Turn PRODUCT (SAFE folder or GeoTIFF) into a Landsat-8-equivalent GeoTIFF."""
     from crossmask.harmonize import BandAdjustment, build_adjustment, harmonize_product
-    from crossmask.harmonize.readers import open_product, read_grid
+    from crossmask.products import open_product, read_grid
 
     band_list = [b.strip() for b in bands.split(",")] if bands else None
     prod = open_product(product, sensor, band_list)

@@ -1,11 +1,39 @@
-"""Options shared by several commands, so every command spells them the same way."""
+"""Options shared by several commands, declared once so every command spells them the same
+way; choices come from the tables that define them."""
 
 import click
+
+from crossmask.classes import SCHEMES
+from crossmask.harmonize import METHODS
+from crossmask.pipelines.evaluation.peers import PEERS
 
 output_opt = click.option(
     "-o", "--output", "output", required=True, type=click.Path(dir_okay=False),
     help="Output file.",
 )
+output_dir_opt = click.option(
+    "-o", "--output", "output", required=True, type=click.Path(file_okay=False),
+    help="Output folder.",
+)
 overwrite_opt = click.option(
     "--overwrite", is_flag=True, default=False, help="Replace the output if it exists.",
+)
+method_opt = click.option(
+    "--method", type=click.Choice(METHODS, case_sensitive=False), default="ols",
+    show_default=True, help="Harmonisation method.",
+)
+methods_opt = click.option(
+    "--method", "methods", multiple=True, type=click.Choice(METHODS, case_sensitive=False),
+    help="Harmonisation method (repeatable; default all).",
+)
+scheme_opt = click.option(
+    "--scheme", type=click.Choice(list(SCHEMES)), default="binary", show_default=True,
+    help="Class scheme.",
+)
+peers_opt = click.option(
+    "--peer", "peers", multiple=True, type=click.Choice(list(PEERS)),
+    help="Score a peer tool beside the models (repeatable).",
+)
+sensor_opt = click.option(
+    "--sensor", help="Sensor of a GeoTIFF or band-file folder (e.g. S2A, L8).",
 )

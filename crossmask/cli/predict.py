@@ -1,4 +1,4 @@
-"""``crossmask predict`` and ``crossmask models``: run and manage cloud models."""
+"""``crossmask predict``: the cloud mask of a scene, tiled and blended, as a COG."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from crossmask.cli.options import output_opt, overwrite_opt
+from crossmask.cli.options import output_opt, overwrite_opt, sensor_opt
 
 
 @click.command("predict")
@@ -17,26 +17,25 @@ from crossmask.cli.options import output_opt, overwrite_opt
               help="Another model whose probabilities are averaged in (repeatable).")
 @click.option("--probability", type=click.Path(dir_okay=False),
               help="Also write class probabilities to this GeoTIFF.")
-@click.option("--sensor", help="Sensor of a GeoTIFF or band-file folder (default: its tag).")
+@sensor_opt
 @click.option("--threshold", type=float, help="Cloud-probability cut (binary models).")
 @click.option("--tile", default=512, show_default=True, help="Tile edge (px).")
 @click.option("--overlap", default=64, show_default=True, help="Tile overlap (px).")
 @click.option("--batch-size", default=4, show_default=True)
 @click.option("--tta", is_flag=True, help="Average the 8 flips/rotations of every tile.")
 @overwrite_opt
-def predict_cmd(model: Path, scene: Path, output: str, more: tuple[Path, ...],
-                probability: str | None,
-                sensor: str | None, threshold: float | None, tile: int, overlap: int,
-                batch_size: int, tta: bool, overwrite: bool) -> None:
+def command(model: Path, scene: Path, output: str, more: tuple[Path, ...],
+            probability: str | None, sensor: str | None, threshold: float | None, tile: int,
+            overlap: int, batch_size: int, tta: bool, overwrite: bool) -> None:
     """Predict the cloud mask of SCENE with MODEL (a model folder).
 
     SCENE is a Landsat-8/9 scene folder (L8 Biome or Collection 2), a harmonised
     Sentinel-2 GeoTIFF from `crossmask harmonize apply`, or any GeoTIFF / folder of band
     files with named bands (give --sensor).
     """
-    from crossmask.harmonize.readers import open_product
     from crossmask.models.card import load_model
-    from crossmask.pipelines.predict import predict_product
+    from crossmask.pipelines.inference.predict import predict_product
+    from crossmask.products import open_product
 
     product = open_product(scene, sensor)
     models = [load_model(m) for m in (model, *more)]
@@ -47,31 +46,3 @@ def predict_cmd(model: Path, scene: Path, output: str, more: tuple[Path, ...],
                f"{result.valid_pixels} valid pixels")
     click.echo(f"wrote {result.mask}" + (f" and {result.probability}" if result.probability
                                          else ""))
-
-
-@click.group("models")
-def models() -> None:
-    """List architectures and import pretrained weights."""
-
-
-@models.command("list")
-def list_cmd() -> None:
-    """List the registered architectures."""
-    from crossmask.models.registry import list_models, model_stride
-
-    for name in list_models():
-        click.echo(f"{name:8s} stride {model_stride(name)}")
-
-
-@models.command("import-ipluv")
-@click.argument("hdf5", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("-o", "--output", required=True, type=click.Path(file_okay=False),
-              help="Model folder to write (model.keras + model.json).")
-@click.option("--bands", help="Landsat-8 bands of the inputs (default from channel count).")
-@overwrite_opt
-def import_cmd(hdf5: Path, output: str, bands: str | None, overwrite: bool) -> None:
-    """Import an IPL-UV DL-L8S2-UV Keras-2 HDF5 U-Net."""
-    from crossmask.models.ipluv import import_ipluv
-
-    path = import_ipluv(hdf5, output, bands.split(",") if bands else None, overwrite)
-    click.echo(f"wrote {path / 'model.keras'} and {path / 'model.json'}")

@@ -1,0 +1,123 @@
+"""Statistics of an evaluation's per-scene records: pooled summaries with bootstrap
+intervals, paired harmonisation effects, threshold sweeps and pooled confusion matrices."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from crossmask.classes import ClassScheme
+from crossmask.errors import InputError
+from crossmask.harmonize import METHODS
+from crossmask.pipelines.evaluation.metrics import ThresholdAccumulator, summarize
+
+__all__ = ["GROUP", "check_labelled", "harmonization_effect", "pooled_matrix",
+           "summary_table", "sweep_table", "threshold_table"]
+
+#: The columns one summary row stands for.
+GROUP = ("dataset", "model", "method")
+#: Report order of the methods ("native": a peer tool on the data as they are).
+_ORDER = {m: i for i, m in enumerate((*METHODS, "native"))}
+_ADJUSTED = [m for m in METHODS if m != "none"]
+
+
+def summary_table(results: pd.DataFrame, scheme: ClassScheme, n_boot: int, seed: int,
+                  by: tuple[str, ...] = GROUP) -> pd.DataFrame:
+    """:func:`~crossmask.pipelines.evaluation.metrics.summarize` per group, plus seconds
+    per megapixel of harmonisation and prediction; methods in report order."""
+    summary = summarize(results, by=by, n_boot=n_boot, seed=seed,
+                        class_names=list(scheme.classes))
+    grouped = results.groupby(list(by), sort=True, dropna=False)
+    extra = grouped.agg(megapixels=("megapixels", "sum"),
+                        harmonize_s=("harmonize_s", "sum"), predict_s=("predict_s", "sum"))
+    extra["harmonize_s_per_mpx"] = extra["harmonize_s"] / extra["megapixels"]
+    extra["predict_s_per_mpx"] = extra["predict_s"] / extra["megapixels"]
+    summary = summary.merge(extra.reset_index(), on=list(by), how="left")
+    if "method" in summary.columns:
+        keys = [k for k in by if k != "method"]
+        summary = summary.assign(_o=summary["method"].map(_ORDER)).sort_values(
+            [*keys, "_o"]).drop(columns="_o").reset_index(drop=True)
+    return summary
+
+
+def harmonization_effect(results: pd.DataFrame, n_boot: int = 1000,
+                         seed: int = 0) -> pd.DataFrame:
+    """Per dataset, model and method: mean per-scene ΔOA and Δ|CAD| against ``none``.
+
+    Differences are paired by scene (same scenes, same model); the 95 % interval comes
+    from ``n_boot`` bootstrap resamplings of the scenes.  ``verdict`` says whether the
+    method gives higher OA and smaller |CAD| than ``none`` beyond that interval.
+    """
+    rows = []
+    for (dataset, model), group in results.groupby(["dataset", "model"], sort=True):
+        base = group[group.method == "none"].set_index("scene_id")
+        for method, other in group[group.method.isin(_ADJUSTED)].groupby("method", sort=False):
+            other = other.set_index("scene_id").loc[base.index.intersection(other.scene_id)]
+            if other.empty:
+                continue
+            d_oa = 100 * (other["oa"] - base.loc[other.index, "oa"]).to_numpy()
+            d_cad = (other["cad"].abs() - base.loc[other.index, "cad"].abs()).to_numpy()
+            oa_ci, cad_ci = _paired_ci(d_oa, n_boot, seed), _paired_ci(d_cad, n_boot, seed)
+            rows.append({"dataset": dataset, "model": model, "method": method,
+                         "scenes": len(d_oa), "dOA pp": round(float(d_oa.mean()), 3),
+                         "dOA lo": oa_ci[0], "dOA hi": oa_ci[1],
+                         "d|CAD| pp": round(float(d_cad.mean()), 3), "d|CAD| lo": cad_ci[0],
+                         "d|CAD| hi": cad_ci[1], "verdict": _verdict(oa_ci, cad_ci)})
+    return pd.DataFrame(rows)
+
+
+def _paired_ci(values: np.ndarray, n_boot: int, seed: int) -> tuple[float, float]:
+    if len(values) < 2:
+        return float("nan"), float("nan")
+    rng = np.random.default_rng(seed)
+    means = values[rng.integers(0, len(values), (n_boot, len(values)))].mean(axis=1)
+    lo, hi = np.percentile(means, [2.5, 97.5])
+    return round(float(lo), 3), round(float(hi), 3)
+
+
+def _verdict(oa_ci: tuple[float, float], cad_ci: tuple[float, float]) -> str:
+    if np.isnan(oa_ci[0]):
+        return "one scene: no interval"
+    better_oa, worse_oa = oa_ci[0] > 0, oa_ci[1] < 0
+    better_cad, worse_cad = cad_ci[1] < 0, cad_ci[0] > 0
+    if better_oa and better_cad:
+        return "higher OA and smaller |CAD|"
+    if worse_oa and worse_cad:
+        return "lower OA and larger |CAD|"
+    if not (better_oa or worse_oa or better_cad or worse_cad):
+        return "no difference beyond the interval"
+    parts = [("higher OA" if better_oa else "lower OA") if (better_oa or worse_oa) else "",
+             ("smaller |CAD|" if better_cad else "larger |CAD|")
+             if (better_cad or worse_cad) else ""]
+    return ", ".join(p for p in parts if p)
+
+
+def check_labelled(results: pd.DataFrame) -> None:
+    """Raise InputError naming every dataset whose scenes hold no labelled pixel."""
+    pixels = results.groupby("dataset")["n_pixels"].sum()
+    empty = sorted(pixels[pixels == 0].index)
+    if empty:
+        raise InputError(f"dataset {', '.join(map(repr, empty))} has no labelled pixels (all "
+                         "fill, or codes mapped to fill); check its [codes] table")
+
+
+def sweep_table(counts: np.ndarray) -> pd.DataFrame:
+    """The threshold table of one pooled :class:`ThresholdAccumulator` histogram."""
+    acc = ThresholdAccumulator()
+    acc.counts = np.asarray(counts)
+    return acc.table()
+
+
+def threshold_table(sweeps: dict) -> pd.DataFrame:
+    """Every (dataset, model, method) sweep as one long table (empty sweeps left out)."""
+    frames = [sweep_table(counts).reset_index().assign(**dict(zip(GROUP, key)))
+              for key, counts in sorted(sweeps.items()) if np.sum(counts)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def pooled_matrix(results: pd.DataFrame, dataset: str, model: str, method: str,
+                  n: int) -> np.ndarray:
+    """The n × n confusion matrix summed over a group's scenes."""
+    rows = results[(results.dataset == dataset) & (results.model == model)
+                   & (results.method == method)]
+    return np.array([[rows[f"cm_{r}_{p}"].sum() for p in range(n)] for r in range(n)])

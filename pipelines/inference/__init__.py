@@ -1,0 +1,1 @@
+"""Inference: tiled, blended prediction of whole scenes, and cloud-mask GeoTIFFs."""

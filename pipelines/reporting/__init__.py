@@ -1,0 +1,1 @@
+"""Reporting: tables (CSV, Markdown, LaTeX), figures and the HTML page of an evaluation."""

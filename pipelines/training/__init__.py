@@ -1,0 +1,1 @@
+"""Training: scene splits, patch shards and tf.data, losses, the training run."""

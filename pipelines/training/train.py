@@ -1,0 +1,185 @@
+"""Train a cloud model on Landsat-8 Biome patches; resumable, with a model card.
+
+A run directory holds ``model.keras`` + ``model.json`` (the result), ``log.csv`` (one
+row per epoch), ``best.keras`` (best validation loss so far) and ``backup/`` (Keras
+``BackupAndRestore`` state: an interrupted run resumes at the last finished epoch when
+the same command is run again).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from crossmask.atomic import check_output_path
+from crossmask.classes import IGNORE, get_scheme
+from crossmask.errors import InputError
+from crossmask.pipelines.training.patches import band_stats, load_index, make_dataset
+from crossmask.pipelines.training.split import Split
+
+__all__ = ["TrainConfig", "class_weights", "train"]
+
+
+@dataclass
+class TrainConfig:
+    """Hyper-parameters of a training run (all saved in the model card)."""
+
+    model: str = "unmask"
+    width: float = 1.0
+    epochs: int = 50
+    batch_size: int = 8
+    learning_rate: float = 1e-3
+    loss: str = "ce"  # "ce" or "ce+dice"
+    class_weighting: str = "balanced"  # "balanced" or "none"
+    patience: int = 10
+    steps_per_epoch: int | None = None
+    seed: int = 0
+    require_gpu: bool = False
+
+
+def class_weights(patch_dir: Path, index: dict, scene_ids: list[str], n_classes: int,
+                  mode: str = "balanced") -> list[float]:
+    """Per-class loss weights: median-frequency balancing over the training patches.
+
+    Weights are clipped to [0.2, 5]; ``mode="none"`` gives ones.
+    """
+    if mode == "none":
+        return [1.0] * n_classes
+    counts = np.zeros(n_classes, dtype=np.int64)
+    wanted = set(scene_ids)
+    for shard in index["shards"]:
+        if shard["scene"] in wanted:
+            with np.load(patch_dir / shard["file"]) as data:
+                y = data["y"]
+            counts += np.bincount(y[y != IGNORE].ravel(), minlength=n_classes)[:n_classes]
+    freq = counts / max(counts.sum(), 1)
+    present = freq[freq > 0]
+    weights = np.where(freq > 0, np.median(present) / np.maximum(freq, 1e-12), 1.0)
+    return np.clip(weights, 0.2, 5.0).round(4).tolist()
+
+
+def train(patch_dir: str | os.PathLike, split: Split, out_dir: str | os.PathLike,
+          config: TrainConfig | None = None, overwrite: bool = False,
+          progress: bool = True) -> Path:
+    """Train ``config.model`` on the split's training scenes; return the run directory.
+
+    Raises
+    ------
+    InputError
+        Empty split, no GPU when one is required, or bad hyper-parameters.
+    OutputExistsError
+        The run already finished (``model.keras`` exists) and ``overwrite`` is false.
+    """
+    config = config or TrainConfig()
+    patch_dir, out_dir = Path(patch_dir), Path(out_dir)
+    check_output_path(out_dir / "model.keras", overwrite)
+    if not split.train or not split.val:
+        raise InputError(f"{split.path or 'split'}: needs training and validation scenes "
+                         f"(train {len(split.train)}, val {len(split.val)})")
+    import keras
+
+    _check_device(config.require_gpu)
+    keras.utils.set_random_seed(config.seed)
+    index = load_index(patch_dir)
+    scheme = get_scheme(index["scheme"])
+    stats = band_stats(index, split.train)
+    weights = class_weights(patch_dir, index, split.train, scheme.n_classes,
+                            config.class_weighting)
+    train_ds = _weighted(make_dataset(patch_dir, split.train, config.batch_size, seed=config.seed,
+                                      sample_weights=True), stats, weights)
+    val_ds = _weighted(make_dataset(patch_dir, split.val, config.batch_size, shuffle=False,
+                                    augment=False, sample_weights=True), stats, weights)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model = _compiled_model(config, len(index["bands"]), scheme.n_classes)
+    history = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs,
+                        steps_per_epoch=config.steps_per_epoch, callbacks=_callbacks(config,
+                        out_dir), verbose=1 if progress else 0)
+    metrics = _validation_metrics(model, val_ds, scheme.n_classes)
+    from crossmask.models.card import ModelCard, save_model
+    from crossmask.models.registry import model_stride
+
+    card = ModelCard(
+        architecture=config.model, bands=list(index["bands"]), class_scheme=scheme.name,
+        class_names=list(scheme.classes), output="softmax",
+        normalization={"mean": stats["mean"], "std": stats["std"]},
+        stride=model_stride(config.model), name=out_dir.name,
+        training={"config": asdict(config), "train_scenes": list(split.train),
+                  "val_scenes": list(split.val), "split_seed": split.seed,
+                  "epochs_run": len(_log_rows(out_dir)), "class_weights": weights,
+                  "patch_size": index["size"], "patch_dir": str(patch_dir),
+                  "validation": metrics, "last_epoch": _last(history.history)})
+    return save_model(model, card, out_dir, overwrite=True)
+
+
+def _check_device(require_gpu: bool) -> None:
+    if not require_gpu:
+        return
+    import tensorflow as tf
+
+    if not tf.config.list_physical_devices("GPU"):
+        raise InputError("--gpu was given but TensorFlow sees no GPU (tensorflow-cpu is "
+                         "installed by default; see README, GPU)")
+
+
+def _weighted(ds, stats: dict, weights: list[float]):
+    import tensorflow as tf
+
+    mean, std = tf.constant(stats["mean"], tf.float32), tf.constant(stats["std"], tf.float32)
+    table = tf.constant(weights + [0.0] * (256 - len(weights)), tf.float32)
+    return ds.map(lambda x, y, w: ((x - mean) / std, y, w * tf.gather(table, tf.cast(y,
+                                                                                    tf.int32))))
+
+
+def _compiled_model(config: TrainConfig, n_bands: int, n_classes: int):
+    import keras
+
+    from crossmask.models.registry import get_model
+    from crossmask.pipelines.training.losses import masked_loss
+
+    if config.loss not in ("ce", "ce+dice") or config.epochs < 1 or config.batch_size < 1:
+        raise InputError(f"bad training settings: loss {config.loss!r} (ce or ce+dice), "
+                         f"epochs {config.epochs}, batch size {config.batch_size}")
+    model = get_model(config.model, n_bands=n_bands, n_classes=n_classes, width=config.width)
+    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate),
+                  loss=masked_loss(n_classes, config.loss))
+    return model
+
+
+def _callbacks(config: TrainConfig, out_dir: Path) -> list:
+    import keras
+
+    return [keras.callbacks.BackupAndRestore(str(out_dir / "backup")),
+            keras.callbacks.ModelCheckpoint(str(out_dir / "best.keras"), monitor="val_loss",
+                                            save_best_only=True),
+            keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience,
+                                          restore_best_weights=True),
+            keras.callbacks.CSVLogger(str(out_dir / "log.csv"), append=True)]
+
+
+def _validation_metrics(model, val_ds, n_classes: int) -> dict:
+    """Pixel-pooled overall accuracy (and cloud F1 for two classes) on the validation set."""
+    confusion = np.zeros((n_classes, n_classes), dtype=np.int64)
+    for x, y, w in val_ds:
+        pred = np.argmax(model.predict_on_batch(x), axis=-1).ravel()
+        ref = y.numpy().ravel()
+        keep = ref != IGNORE
+        confusion += np.bincount(ref[keep] * n_classes + pred[keep],
+                                 minlength=n_classes**2).reshape(n_classes, n_classes)
+    total = confusion.sum()
+    out = {"pixels": int(total), "overall_accuracy": float(np.trace(confusion) / max(total, 1))}
+    if n_classes == 2:
+        tp, fp, fn = confusion[1, 1], confusion[0, 1], confusion[1, 0]
+        out["cloud_f1"] = float(2 * tp / max(2 * tp + fp + fn, 1))
+    return out
+
+
+def _log_rows(out_dir: Path) -> list[str]:
+    log = out_dir / "log.csv"
+    return log.read_text().strip().splitlines()[1:] if log.exists() else []
+
+
+def _last(history: dict) -> dict:
+    return {k: float(v[-1]) for k, v in history.items() if v}

@@ -1,0 +1,83 @@
+"""Sensor products and labelled datasets: readers of the real on-disk formats.
+
+Every reader returns a :class:`Product` (bands read as TOA reflectance 0–1, per band and
+window, NaN fill); labelled scenes are :class:`LabelledScene` s whose
+``read_reference(window)`` gives canonical class codes (:mod:`crossmask.classes`).
+
+* generic types: :mod:`~crossmask.products.grid`, :mod:`~crossmask.products.product`,
+  :mod:`~crossmask.products.labels`, :mod:`~crossmask.products.arrays`,
+  :mod:`~crossmask.products.rasters`;
+* sensor formats: :mod:`~crossmask.products.safe` (Sentinel-2 L1C SAFE),
+  :mod:`~crossmask.products.landsat` (Landsat Level-1 scene folders),
+  :mod:`~crossmask.products.geotiff`, :mod:`~crossmask.products.bandfiles`;
+* datasets, one module each: :mod:`~crossmask.products.datasets.biome` (L8 Biome),
+  :mod:`~crossmask.products.datasets.cmc` (Cloud Mask Catalogue),
+  :mod:`~crossmask.products.datasets.cloudsen12`, :mod:`~crossmask.products.datasets.generic`
+  (npz / GeoTIFF / product + TOML);
+* writers of the same formats (for tests and the demo): :mod:`crossmask.products.writers`.
+
+The rest of crossmask imports readers only through this package.
+"""
+
+from crossmask.products.arrays import ArrayScene
+from crossmask.products.bandfiles import BandFilesProduct, open_band_files
+from crossmask.products.datasets.biome import (
+    BIOME_CODES,
+    BIOMES,
+    BiomeScene,
+    biome_code_of,
+    find_biome_scenes,
+    normalize_biome,
+    open_biome_scene,
+)
+from crossmask.products.datasets.cloudsen12 import (
+    CLOUDSEN12_CODES,
+    CLOUDSEN12_FILL,
+    cloudsen12_code_of,
+)
+from crossmask.products.datasets.generic import open_generic
+from crossmask.products.geotiff import GeoTiffProduct, open_geotiff, sensor_tag
+from crossmask.products.grid import Grid, read_grid, read_window
+from crossmask.products.labelled import find_labelled_scenes, open_labelled
+from crossmask.products.labels import LabelledScene, unreferenced_grid
+from crossmask.products.landsat import LandsatScene, open_landsat_scene, parse_mtl
+from crossmask.products.open import open_product
+from crossmask.products.product import Product
+from crossmask.products.rasters import ProductScene, RasterScene
+from crossmask.products.safe import SafeProduct, open_safe
+
+__all__ = [
+    "BIOMES",
+    "BIOME_CODES",
+    "CLOUDSEN12_CODES",
+    "CLOUDSEN12_FILL",
+    "ArrayScene",
+    "BandFilesProduct",
+    "BiomeScene",
+    "GeoTiffProduct",
+    "Grid",
+    "LabelledScene",
+    "LandsatScene",
+    "Product",
+    "ProductScene",
+    "RasterScene",
+    "SafeProduct",
+    "biome_code_of",
+    "cloudsen12_code_of",
+    "find_biome_scenes",
+    "find_labelled_scenes",
+    "normalize_biome",
+    "open_band_files",
+    "open_biome_scene",
+    "open_generic",
+    "open_geotiff",
+    "open_labelled",
+    "open_landsat_scene",
+    "open_product",
+    "open_safe",
+    "parse_mtl",
+    "read_grid",
+    "read_window",
+    "sensor_tag",
+    "unreferenced_grid",
+]

@@ -1,0 +1,1 @@
+"""One module per labelled dataset: its file layout, band order and label codes."""

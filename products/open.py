@@ -1,0 +1,52 @@
+"""Open any supported sensor product by its on-disk layout."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from crossmask.errors import InputError, ProductFormatError
+from crossmask.products.bandfiles import open_band_files
+from crossmask.products.geotiff import open_geotiff, sensor_tag
+from crossmask.products.landsat import open_landsat_scene
+from crossmask.products.product import Product
+from crossmask.products.safe import open_safe
+
+__all__ = ["open_product"]
+
+
+def open_product(path: str | Path, sensor: str | None = None,
+                 bands: Sequence[str] | None = None) -> Product:
+    """Open any supported product by its layout.
+
+    * a folder with ``MTD_MSIL1C.xml`` (or that XML itself): Sentinel-2 L1C SAFE;
+    * a folder with ``*_MTL.txt``: Landsat-8/9 scene (L8 Biome or Collection 2 Level-1);
+    * another folder: one GeoTIFF per band (``<ID>_B4.tif`` …), taken by ``sensor``;
+    * a GeoTIFF: named bands of ``sensor`` (default: the ``TARGET_SENSOR`` tag that
+      ``crossmask harmonize apply`` writes); ``bands`` overrides the band descriptions.
+
+    Raises
+    ------
+    ProductFormatError
+        If the path does not exist or is of no known format.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise ProductFormatError(f"{path}: no such file or folder")
+    if path.is_file() and path.name.upper().startswith("MTD_MSI"):
+        return open_safe(path)
+    if path.is_dir():
+        if list(path.glob("MTD_MSI*.xml")) or path.suffix.upper() == ".SAFE":
+            return open_safe(path)
+        if list(path.glob("*_MTL.txt")):
+            return open_landsat_scene(path)
+        if not sensor:
+            raise InputError(f"{path}: a folder of band files needs the sensor that took "
+                             "them (--sensor L8)")
+        return open_band_files(path, sensor)
+    if path.suffix.lower() in (".tif", ".tiff"):
+        sensor = sensor or sensor_tag(path)
+        if not sensor:
+            raise InputError(f"{path}: a GeoTIFF needs the sensor that took it (--sensor S2A)")
+        return open_geotiff(path, sensor, bands)
+    raise ProductFormatError(f"{path}: not a SAFE folder, Landsat scene folder or GeoTIFF")

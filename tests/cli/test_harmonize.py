@@ -1,0 +1,137 @@
+"""`crossmask harmonize apply`: SAFE / GeoTIFF → Landsat-8-equivalent 30 m GeoTIFF."""
+
+import numpy as np
+import pytest
+import rasterio
+from affine import Affine
+
+from crossmask.harmonize import BandAdjustment, build_adjustment
+from crossmask.products.writers.safe import MSI_BANDS
+
+L8_BANDS = ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B9")
+
+
+@pytest.fixture(scope="module")
+def coeffs(tmp_path_factory):
+    path = tmp_path_factory.mktemp("coeffs") / "s2a_ols.json"
+    return build_adjustment("S2A", "L8", "ols").save(path)
+
+
+def expected_30m(dn: dict, adjustment: BandAdjustment, block_mean) -> np.ndarray:
+    """Independent computation: DN → reflectance, replicate to 10 m, 3 × 3 mean, adjust."""
+    at_30m = {}
+    for band, array in dn.items():
+        refl = np.where(array == 0, np.nan, (array.astype(float) - 1000) / 1e4)
+        factor = MSI_BANDS[band] // 10
+        at_30m[band] = block_mean(np.kron(refl, np.ones((factor, factor))), 3)
+    out = []
+    for model in adjustment.bands:
+        value = sum(c * at_30m[s] for s, c in zip(model.sources, model.coefficients))
+        out.append(value + model.intercept)
+    return np.stack(out)
+
+
+def test_apply_matches_an_independent_computation(invoke, safe_factory, s2_dn, coeffs,
+                                                  tmp_path, block_mean):
+    safe = safe_factory()
+    out = tmp_path / "l8like.tif"
+    result = invoke("harmonize", "apply", safe, "-o", out, "--coeffs", coeffs)
+    assert result.exit_code == 0, result.output
+    assert str(out) in result.output
+    with rasterio.open(out) as ds:
+        assert ds.crs.to_epsg() == 32632
+        assert ds.transform == Affine(30, 0, 600000, 0, -30, 5100000)
+        assert (ds.width, ds.height, ds.dtypes[0]) == (24, 24, "float32")
+        assert ds.descriptions == L8_BANDS
+        assert ds.tags()["HARMONIZATION_METHOD"] == "ols"
+        assert ds.tags(5)["common_name"] == "nir08"
+        got = ds.read()
+    expect = expected_30m(s2_dn, BandAdjustment.load(coeffs), block_mean)
+    np.testing.assert_allclose(got, expect, atol=2e-6)
+    assert np.isnan(got[:, :2, :2]).all() and not np.isnan(got[:, 2:, 2:]).any()
+
+
+def test_output_can_follow_a_landsat_grid(invoke, safe_factory, tmp_path):
+    like = tmp_path / "LC08_B4.TIF"
+    with rasterio.open(like, "w", driver="GTiff", width=10, height=8, count=1, dtype="uint16",
+                       crs="EPSG:32632", transform=Affine(30, 0, 600090, 0, -30, 5099910)) as d:
+        d.write(np.ones((1, 8, 10), dtype="uint16"))
+    out = tmp_path / "on_grid.tif"
+    result = invoke("harmonize", "apply", safe_factory(), "-o", out, "--like", like,
+                    "--method", "none")
+    assert result.exit_code == 0, result.output
+    with rasterio.open(out) as ds, rasterio.open(like) as ref:
+        assert (ds.crs, ds.transform, ds.shape) == (ref.crs, ref.transform, ref.shape)
+
+
+def test_geotiff_input_with_band_descriptions(invoke, tmp_path, safe_factory):
+    # A Sentinel-2 stack at 30 m as users export it: float reflectance, named bands.
+    names = ["B1", "B2", "B3", "B4", "B8A", "B10", "B11", "B12"]
+    rng = np.random.default_rng(0)
+    data = rng.uniform(0.05, 0.6, (8, 20, 20)).astype("float32")
+    src = tmp_path / "s2_stack.tif"
+    with rasterio.open(src, "w", driver="GTiff", width=20, height=20, count=8,
+                       dtype="float32", crs="EPSG:32633",
+                       transform=Affine(30, 0, 400000, 0, -30, 6000000)) as dst:
+        dst.write(data)
+        dst.descriptions = tuple(names)
+    out = tmp_path / "out.tif"
+    result = invoke("harmonize", "apply", src, "--sensor", "S2B", "-o", out, "--method", "hls")
+    assert result.exit_code == 0, result.output
+    with rasterio.open(out) as ds:
+        got = ds.read(3)  # L8 B3 <- S2B B3, slope 1.0075, offset -0.0008
+    np.testing.assert_allclose(got, data[2] * 1.0075 - 0.0008, rtol=1e-5)
+
+
+def test_refuses_existing_output_and_leaves_nothing_behind(invoke, safe_factory, tmp_path,
+                                                          s2_dn):
+    safe = safe_factory(dn={b: a for b, a in s2_dn.items() if b != "B11"})
+    out = tmp_path / "out.tif"
+    result = invoke("harmonize", "apply", safe, "-o", out)
+    assert result.exit_code == 1
+    assert "band 'B11' is missing" in result.output and str(safe) in result.output
+    assert list(tmp_path.glob("out.tif*")) == [] and list(tmp_path.glob(".out.tif*")) == []
+    out.write_text("precious")
+    result = invoke("harmonize", "apply", safe_factory(), "-o", out)
+    assert result.exit_code == 1 and "pass --overwrite" in result.output
+    assert out.read_text() == "precious"
+
+
+def test_truncated_band_fails_without_partial_output(invoke, safe_factory, tmp_path):
+    safe = safe_factory()
+    victim = next(safe.glob("GRANULE/*/IMG_DATA/*_B04.jp2"))
+    victim.write_bytes(victim.read_bytes()[:300])
+    out = tmp_path / "out.tif"
+    result = invoke("harmonize", "apply", safe, "-o", out, "--method", "none")
+    assert result.exit_code == 1 and "_B04.jp2" in result.output
+    assert not any(p.name.startswith((".out.tif", "out.tif")) for p in tmp_path.iterdir())
+
+
+def test_geotiff_errors_are_one_line(invoke, tmp_path):
+    src = tmp_path / "ints.tif"
+    with rasterio.open(src, "w", driver="GTiff", width=4, height=4, count=2, dtype="uint16",
+                       crs="EPSG:32633", transform=Affine(30, 0, 0, 0, -30, 0)) as dst:
+        dst.write(np.ones((2, 4, 4), dtype="uint16"))
+    result = invoke("harmonize", "apply", src, "-o", tmp_path / "o.tif")
+    assert result.exit_code == 1 and "needs the sensor" in result.output
+    result = invoke("harmonize", "apply", src, "--sensor", "S2A", "-o", tmp_path / "o.tif")
+    assert result.exit_code == 1 and "band names" in result.output
+    result = invoke("harmonize", "apply", src, "--sensor", "S2A", "--bands", "B2,B4",
+                    "-o", tmp_path / "o.tif")
+    assert result.exit_code == 1 and "without a scale factor" in result.output
+    result = invoke("harmonize", "apply", tmp_path / "nope.SAFE", "-o", tmp_path / "o.tif")
+    assert result.exit_code == 1 and "no such file" in result.output
+
+
+def test_fit_cli_prints_coefficients_beside_hls(invoke, tmp_path):
+    out = tmp_path / "s2b.json"
+    result = invoke("harmonize", "fit", "--source", "S2B", "--target", "L8", "-o", out)
+    assert result.exit_code == 0, result.output
+    assert "hls_slope" in result.output and "B5<-B8A" in result.output
+    assert "1.0075" in result.output  # the published S2B green slope
+    assert BandAdjustment.load(out).method == "ols"
+    again = invoke("harmonize", "fit", "--source", "S2B", "-o", out)
+    assert again.exit_code == 1 and "output exists" in again.output
+    bad = invoke("harmonize", "fit", "--source", "S3A", "-o", tmp_path / "x.json")
+    assert bad.exit_code == 1 and "unknown sensor 'S3A'" in bad.output
+    assert not (tmp_path / "x.json").exists()

@@ -1,0 +1,133 @@
+"""Training spectra, fitted band adjustments, HLS coefficients and their JSON files."""
+
+import json
+
+import numpy as np
+import pytest
+
+from crossmask.errors import MissingBandError, ProductFormatError, UnknownNameError
+from crossmask.harmonize import HLS_COEFFICIENTS, BandAdjustment, build_adjustment
+from crossmask.harmonize.spectra import earthlib_library, synthetic_spectra, training_spectra
+from crossmask.srf import band_equivalent
+
+REFLECTIVE_PAIRS = {"B2": "B2", "B3": "B3", "B4": "B4", "B5": "B8A", "B6": "B11", "B7": "B12"}
+
+
+@pytest.fixture(scope="module")
+def spectra():
+    return training_spectra()
+
+
+def test_earthlib_library_is_read_in_nm_with_its_gaps():
+    lib = earthlib_library()
+    assert lib.reflectance.shape == (7261, 180)
+    assert lib.wavelengths[0] == 400 and lib.wavelengths[-1] == 2450
+    gaps = np.diff(lib.wavelengths)
+    assert gaps.max() > 100  # 1350-1460 and 1790-1960 nm are missing
+    assert not ((lib.wavelengths > 1360) & (lib.wavelengths < 1450)).any()
+    assert {"soil", "canopy"} <= set(lib.classes)
+
+
+def test_generated_spectra_behave_like_their_materials():
+    lib = earthlib_library()
+    syn = synthetic_spectra(lib, n_per_class=50, seed=1)
+    assert syn.reflectance.min() >= 0 and syn.reflectance.max() <= 1
+    bands = band_equivalent(syn.reflectance, syn.wavelengths, "L8", ["B3", "B5", "B6"])
+    by = {c: bands[syn.classes == c].mean(axis=0) for c in set(syn.classes)}
+    green, nir, swir = 0, 1, 2
+    assert by["cloud"][green] > 0.5 and by["cloud"][swir] > 0.3       # bright, SWIR > snow
+    assert by["snow"][green] > 0.7 and by["snow"][swir] < 0.15        # ice absorbs at 1.6 µm
+    assert by["water"][nir] < by["water"][green] < 0.1                # dark, darker in NIR
+    assert by["thin_cloud"][green] < by["cloud"][green]
+
+
+@pytest.mark.parametrize("source", ["S2A", "S2B"])
+def test_ols_slopes_land_within_0_03_of_hls(spectra, source):
+    fitted = build_adjustment(source, "L8", "ols", spectra)
+    by_target = {b.target: b for b in fitted.bands}
+    for target, msi in REFLECTIVE_PAIRS.items():
+        hls_band, hls_slope, _ = HLS_COEFFICIENTS[source][target]
+        assert hls_band == msi == by_target[target].sources[0]
+        assert abs(by_target[target].coefficients[0] - hls_slope) < 0.03, target
+        assert by_target[target].metrics["r2"] > 0.99
+
+
+def test_multivariate_fits_at_least_as_well_as_ols(spectra):
+    ols = build_adjustment("S2A", "L8", "ols", spectra)
+    multi = build_adjustment("S2A", "L8", "multivariate", spectra)
+    for a, b in zip(ols.bands, multi.bands):
+        if a.metrics:
+            assert b.metrics["rmse"] <= a.metrics["rmse"] + 1e-9
+            assert len(b.sources) == 12  # every S2 band but the cirrus one
+
+
+def test_cirrus_is_passed_through_with_a_note(spectra):
+    cirrus = build_adjustment("S2B", "L8", "ols", spectra).bands[-1]
+    assert (cirrus.target, cirrus.sources, cirrus.coefficients) == ("B9", ["B10"], [1.0])
+    assert "gap" in cirrus.note and cirrus.metrics == {}
+
+
+@pytest.mark.parametrize("source, n_bands", [("L9", 8), ("L7", 6), ("L5", 6)])
+def test_every_registered_source_can_be_fitted(spectra, source, n_bands):
+    adjustment = build_adjustment(source, "L8", "ols", spectra)
+    assert len(adjustment.bands) == n_bands
+    fitted = [b for b in adjustment.bands if b.metrics]
+    assert all(b.metrics["r2"] > 0.98 for b in fitted)
+
+
+def test_hls_is_only_for_sentinel2(spectra):
+    with pytest.raises(UnknownNameError, match="S2A→L8 and S2B→L8 only"):
+        build_adjustment("L7", "L8", "hls", spectra)
+    hls = build_adjustment("S2B", "L8", "hls", spectra)
+    assert hls.bands[2].coefficients == [1.0075] and "Claverie" in hls.info["citation"]
+
+
+def test_none_method_is_the_pairing_with_unit_slopes(spectra):
+    none = build_adjustment("S2A", "L8", "none", spectra)
+    assert all(b.coefficients == [1.0] and b.intercept == 0 for b in none.bands)
+    out = none.apply({"B1": 1, "B2": 2, "B3": 3, "B4": 4, "B8A": 5, "B11": 6, "B12": 7,
+                      "B10": 8})
+    assert [float(out[t]) for t in none.target_bands] == [1, 2, 3, 4, 5, 6, 7, 8]
+
+
+def test_apply_needs_every_source_band(spectra):
+    ols = build_adjustment("S2A", "L8", "ols", spectra)
+    with pytest.raises(MissingBandError, match="B12"):
+        ols.apply({b: np.zeros(2) for b in ["B1", "B2", "B3", "B4", "B8A", "B11", "B10"]})
+
+
+def test_json_round_trip_gives_identical_predictions(spectra, tmp_path):
+    multi = build_adjustment("S2A", "L8", "multivariate", spectra)
+    path = multi.save(tmp_path / "coeffs.json")
+    again = BandAdjustment.load(path)
+    values = {b: np.random.default_rng(0).random(10).astype(np.float32)
+              for b in multi.source_bands}
+    for t in multi.target_bands:
+        np.testing.assert_array_equal(multi.apply(values)[t], again.apply(values)[t])
+    doc = json.loads(path.read_text())
+    assert doc["format"] == "crossmask-band-adjustment" and doc["version"] == 1
+
+
+def test_json_of_another_version_or_format_is_refused(tmp_path):
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps({"format": "crossmask-band-adjustment", "version": 99}))
+    with pytest.raises(ProductFormatError, match="version 99 comes from another crossmask version"):
+        BandAdjustment.load(path)
+    path.write_text("[1, 2")
+    with pytest.raises(ProductFormatError, match="cannot read band adjustment"):
+        BandAdjustment.load(path)
+
+
+def test_adjustment_for_a_model_and_a_dataset_with_broad_nir(spectra):
+    ukis_bands = ["B2", "B3", "B4", "B8", "B11", "B12"]
+    model_bands = ["B2", "B3", "B4", "B5", "B6", "B7"]
+    ols = build_adjustment("S2A", "L8", "ols", spectra, model_bands, ukis_bands)
+    assert ols.target_bands == model_bands
+    nir = ols.bands[3]
+    assert nir.sources == ["B8"] and nir.metrics["r2"] > 0.95  # B8 stands in for B8A
+    multi = build_adjustment("S2A", "L8", "multivariate", spectra, model_bands, ukis_bands)
+    assert set(multi.source_bands) == set(ukis_bands)
+    hls = build_adjustment("S2A", "L8", "hls", spectra, model_bands, ukis_bands)
+    assert hls.bands[3].coefficients == [1.0] and "no published HLS" in hls.bands[3].note
+    with pytest.raises(MissingBandError, match="L8 B6 needs S2A B11"):
+        build_adjustment("S2A", "L8", "ols", spectra, model_bands, ["B2", "B3", "B4", "B8A"])
