@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from crossmask.errors import ProductFormatError
+from crossmask.errors import InputError, ProductFormatError
 from crossmask.harmonize import optics
 
 __all__ = ["SpectralSet", "earthlib_library", "synthetic_spectra", "training_spectra"]
@@ -49,7 +49,7 @@ class SpectralSet:
     def concat(self, other: "SpectralSet") -> "SpectralSet":
         """Stack two sets sampled at the same wavelengths."""
         if not np.array_equal(self.wavelengths, other.wavelengths):
-            raise ValueError("spectral sets are sampled at different wavelengths")
+            raise InputError("spectral sets are sampled at different wavelengths")
         return SpectralSet(np.concatenate([self.reflectance, other.reflectance]),
                            self.wavelengths, np.concatenate([self.classes, other.classes]))
 

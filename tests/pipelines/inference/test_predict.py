@@ -15,11 +15,11 @@ pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 BANDS = ["B2", "B3", "B4", "B5"]
 
 
-def pixelwise_model(output: str = "sigmoid"):
+def pixelwise_model(output: str = "sigmoid", seed: int = 0):
     """A 1×1-conv network: its prediction of a pixel depends on that pixel only."""
     import keras
 
-    keras.utils.set_random_seed(0)
+    keras.utils.set_random_seed(seed)
     inputs = keras.Input((None, None, 4))
     n = 1 if output == "sigmoid" else 3
     outputs = keras.layers.Conv2D(n, 1, activation=output)(inputs)
@@ -98,16 +98,19 @@ def test_mask_is_a_classified_cog(scene, tmp_path):
     assert "<Category>cloud</Category>" in (tmp_path / "mask.tif.aux.xml").read_text()
 
 
-def test_ensemble_and_tta_of_pixelwise_models(scene, tmp_path):
+def test_ensemble_averages_two_models_and_tta_keeps_pixelwise_ones(scene, tmp_path):
     path, _ = scene
     product = open_geotiff(path, "L8")
-    pair = (pixelwise_model(), card_for())
-    predict_product([pair], product, tmp_path / "a.tif", tmp_path / "pa.tif", tile=32,
-                    overlap=8, progress=False)
-    predict_product([pair, pair], product, tmp_path / "b.tif", tmp_path / "pb.tif", tile=32,
-                    overlap=8, tta=True, progress=False)
-    with rasterio.open(tmp_path / "pa.tif") as a, rasterio.open(tmp_path / "pb.tif") as b:
-        np.testing.assert_allclose(a.read(), b.read(), atol=1e-5)
+    first, second = (pixelwise_model(seed=0), card_for()), (pixelwise_model(seed=1), card_for())
+    for name, members in (("a", [first]), ("b", [second]), ("ab", [first, second])):
+        predict_product(members, product, tmp_path / f"{name}.tif", tmp_path / f"p{name}.tif",
+                        tile=32, overlap=8, tta=name == "ab", progress=False)
+    with rasterio.open(tmp_path / "pa.tif") as a, rasterio.open(tmp_path / "pb.tif") as b, \
+            rasterio.open(tmp_path / "pab.tif") as ab:
+        pa, pb, pab = a.read(), b.read(), ab.read()
+    valid = ~np.isnan(pa)
+    assert np.abs(pa - pb)[valid].max() > 0.05  # two different models
+    np.testing.assert_allclose(pab[valid], ((pa + pb) / 2)[valid], atol=1e-5)
 
 
 def test_wrong_bands_or_sensor_fail_before_writing(scene, tmp_path, safe_factory):
