@@ -53,6 +53,9 @@ class ModelCard:
         Cloud-probability cut for sigmoid models.
     stride : int
         Input height and width must be multiples of this.
+    display_name : str
+        How tables and figures name the model (e.g. ``"IPL-UV U-Net (L8 Biome, 6 bands)"``);
+        empty: :attr:`name`.
     """
 
     architecture: str
@@ -65,9 +68,15 @@ class ModelCard:
     threshold: float = 0.5
     stride: int = 16
     name: str = ""
+    display_name: str = ""
     source: str = "trained with crossmask"
     training: dict = field(default_factory=dict)
     versions: dict = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        """The name to show: :attr:`display_name`, else :attr:`name`, else the architecture."""
+        return self.display_name or self.name or self.architecture
 
     def check_bands(self, available: list[str], origin: str = "input") -> None:
         """Raise :class:`MissingBandError` unless every model band is available."""

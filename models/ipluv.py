@@ -114,7 +114,7 @@ def import_ipluv(path: str | os.PathLike, out_dir: str | os.PathLike,
     card = ModelCard(
         architecture="unmask", bands=list(bands), class_scheme="binary",
         class_names=["cloud"], output="sigmoid", normalization=None, stride=2**graph.depth,
-        name=path.stem, source=f"imported from IPL-UV DL-L8S2-UV {path.name} (MIT licence)",
+        name=path.stem, display_name=f"IPL-UV U-Net (L8 Biome, {len(bands)} bands)", source=f"imported from IPL-UV DL-L8S2-UV {path.name} (MIT licence)",
         training={"dataset": "Landsat-8 Biome", "reference": "López-Puigdollers et al. 2021, "
                   "Remote Sens. 13(5), 992"})
     return save_model(model, card, out_dir, overwrite)

@@ -22,6 +22,9 @@ from crossmask.pipelines.training.split import Split
 
 __all__ = ["TrainConfig", "class_weights", "train"]
 
+#: How reports spell the architectures.
+_DISPLAY = {"unmask": "UNmask", "fcnmask": "FCNmask", "snmask": "SNmask", "dlmask": "DLmask"}
+
 
 @dataclass
 class TrainConfig:
@@ -106,6 +109,7 @@ def train(patch_dir: str | os.PathLike, split: Split, out_dir: str | os.PathLike
         class_names=list(scheme.classes), output="softmax",
         normalization={"mean": stats["mean"], "std": stats["std"]},
         stride=model_stride(config.model), name=out_dir.name,
+        display_name=f"{_DISPLAY[config.model]} {out_dir.name} ({len(index['bands'])} bands)",
         training={"config": asdict(config), "train_scenes": list(split.train),
                   "val_scenes": list(split.val), "split_seed": split.seed,
                   "epochs_run": len(_log_rows(out_dir)), "class_weights": weights,
