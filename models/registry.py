@@ -19,10 +19,12 @@ __all__ = ["MODELS", "ModelEntry", "check_divisible", "check_input_size", "get_m
 
 @dataclass(frozen=True)
 class ModelEntry:
-    """A registered architecture: builder ``module.builder``, total down-sampling ``stride``
-    (input sizes must be multiples of it) and a one-line description."""
+    """A registered architecture: its spelling in reports (``title``), builder
+    ``module.builder``, total down-sampling ``stride`` (input sizes must be multiples of
+    it) and a one-line description."""
 
     name: str
+    title: str
     module: str
     builder: str
     stride: int
@@ -31,13 +33,13 @@ class ModelEntry:
 
 #: Model name → entry.
 MODELS: dict[str, ModelEntry] = {e.name: e for e in (
-    ModelEntry("dlmask", "crossmask.models.dlmask", "build_dlmask", 16,
+    ModelEntry("dlmask", "DLmask", "crossmask.models.dlmask", "build_dlmask", 16,
                "DeepLabv3+: dilated residual encoder, ASPP, low-level decoder"),
-    ModelEntry("fcnmask", "crossmask.models.fcnmask", "build_fcnmask", 32,
+    ModelEntry("fcnmask", "FCNmask", "crossmask.models.fcnmask", "build_fcnmask", 32,
                "FCN-8s: VGG-style encoder, score fusion at strides 8/16/32"),
-    ModelEntry("snmask", "crossmask.models.snmask", "build_snmask", 32,
+    ModelEntry("snmask", "SNmask", "crossmask.models.snmask", "build_snmask", 32,
                "SegNet: decoder unpools with the encoder's max-pooling indices"),
-    ModelEntry("unmask", "crossmask.models.unmask", "build_unmask", 16,
+    ModelEntry("unmask", "UNmask", "crossmask.models.unmask", "build_unmask", 16,
                "U-Net with skip connections (depth 4, base 16 channels)"),
 )}
 

@@ -22,9 +22,6 @@ from crossmask.pipelines.training.split import Split
 
 __all__ = ["TrainConfig", "class_weights", "train"]
 
-#: How reports spell the architectures.
-_DISPLAY = {"unmask": "UNmask", "fcnmask": "FCNmask", "snmask": "SNmask", "dlmask": "DLmask"}
-
 
 @dataclass
 class TrainConfig:
@@ -102,14 +99,14 @@ def train(patch_dir: str | os.PathLike, split: Split, out_dir: str | os.PathLike
                         out_dir), verbose=1 if progress else 0)
     metrics = _validation_metrics(model, val_ds, scheme.n_classes)
     from crossmask.models.card import ModelCard, save_model
-    from crossmask.models.registry import model_stride
+    from crossmask.models.registry import MODELS, model_stride
 
     card = ModelCard(
         architecture=config.model, bands=list(index["bands"]), class_scheme=scheme.name,
         class_names=list(scheme.classes), output="softmax",
         normalization={"mean": stats["mean"], "std": stats["std"]},
         stride=model_stride(config.model), name=out_dir.name,
-        display_name=f"{_DISPLAY[config.model]} {out_dir.name} ({len(index['bands'])} bands)",
+        display_name=f"{MODELS[config.model].title} {out_dir.name} ({len(index['bands'])} bands)",
         training={"config": asdict(config), "train_scenes": list(split.train),
                   "val_scenes": list(split.val), "split_seed": split.seed,
                   "epochs_run": len(_log_rows(out_dir)), "class_weights": weights,
