@@ -1,266 +1,406 @@
-"""Benchmark cloud-mask inference speed and peak memory on this CPU, against ukis-csmask.
+"""Benchmark cloud-mask inference on this CPU: every model × runtime × precision, the
+peers, a tile × batch sweep, bf16 agreement on real data and a full-size Landsat-8 scene.
 
-Generates (once, cached) a size × size px, 8-band (L8 B1–B7, B9) float32 reflectance
-GeoTIFF with smooth random content, laid out as ``harmonize apply`` writes it (512 px
-tiles, deflate, one band after another), and a compare-size crop of it for the
-ukis-csmask comparison (as a GeoTIFF and as a 6-band B2–B7 array).  Then, each in a
-fresh subprocess so peak RSS is its own, times:
+Inputs (generated once, cached in benchmarks/cache/): a size × size px, 8-band (L8 B1–B7,
+B9) float32 reflectance GeoTIFF laid out as ``harmonize apply`` writes it, a crop of it for
+the sweep, and a full-size Landsat-8 Level-1 scene folder (see inference_scene.py).  Each
+measurement runs in a fresh subprocess, so its peak RSS is its own.
 
-* every crossmask model at default width (random weights, 2 classes, 8 bands) through
-  `predict_product` — the real tiled pipeline: reading, blending, COG writing;
-* the IPL-UV U-Net (``landsatbiomeRGBISWIR7.hdf5`` via `import_ipluv`, bands B2–B7 of
-  the same file), when ../shared/data is present;
-* ukis-csmask (`CSmask`, 6-band ONNX model) on the compare-size array, and UNmask with
-  the same six bands through `predict_product` on the same pixels: prints the
-  UNmask / ukis-csmask Mpx/s ratio;
-* UNmask on the compare-size input at a few tile × batch settings;
-* the UNmask network alone (no I/O) at widths 1 and 2 (16- and 32-channel U-Nets).
+* Main table — each crossmask architecture at default width (random weights, 2 classes,
+  8 bands) and the IPL-UV U-Net (real weights, B2–B7; needs ../shared/data), exported
+  with `export_model`, on every installed runtime and precision; ukis-csmask and
+  s2cloudless on the same GeoTIFF and cores (inference_peers.py).  "e2e" is
+  `predict_product([load_runner(...)], …)` — reading, tiling, network, blending, COG
+  writing — in image Mpx/s; setup (loading, one call per batch shape) is not timed.
+  "net" is ``runner.network`` alone on normalised random batches of the tile size e2e
+  used, in tile Mpx/s.  e2e/net is the ratio of the two; "per tile px" divides out the
+  overlap ("work" = predicted tile px / image px); "net inside e2e" is the tile Mpx/s
+  of the network calls during e2e (slower than net when the reader thread competes for
+  the cores).  FLOPs per pixel: analytic, from the Keras layers (inference_models.py);
+  GFLOP/s = FLOPs/px × net px/s, against a 4096² float32 numpy matmul (best of 3, before
+  and after the measurements, the higher taken).
+* Sweep — UNmask and IPL-UV end to end on the crop at several tile × batch settings, per
+  runtime; the recommended default is the best mean relative speed.
+* Accuracy — class changes and ΔOA of each runtime/precision against fp32 on the real
+  L8 Biome validation patches and the S2 patch (inference_accuracy.py).
+* Full scene — ``python -m crossmask predict MODEL SCENE -o mask.tif --sensor L8`` on a
+  7800 × 7700 px scene, wall clock with process start and peak RSS, for the IPL-UV model
+  and a random-weight UNmask on B2–B7, on each installed runtime.
 
-Only the prediction is timed.  Building or loading the model, and one call per input
-shape the pipeline will use (TensorFlow traces the graph; onnxruntime allocates), is
-reported separately as "setup".  Mpx/s counts image pixels, not tile pixels; "work" is
-predicted tile pixels per image pixel (the cost of tile overlap).  The parameter count
-of ukis-csmask is estimated as its ONNX file size / 4 bytes.  Prints the tables and writes
-benchmarks/results/inference.json (``inference_bfloat16.json`` with ``--dtype bfloat16``).
+    python benchmarks/inference.py [--size 4096] [--models unmask,…,ipluv,ukis-csmask,
+        s2cloudless] [--runtimes keras,onnx,openvino] [--precisions fp32,bf16]
+        [--tile 512] [--batch-size 4] [--sweep 512x4,1024x1 | --sweep ''] [--sweep-size 2048]
+        [--full-scene/--no-full-scene] [--no-accuracy] [--quick]
 
-    python benchmarks/inference.py [--size 4096] [--models unmask,ipluv,ukis] [--tile 512]
-        [--batch-size 4] [--repeats 1] [--compare-repeats 3] [--sweep 512x4,1024x1] [--quick]
+Prints markdown tables and writes benchmarks/results/inference.json.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
+import time
 from importlib import metadata
 from pathlib import Path
 
-from inference_tasks import (
-    HERE,
-    IPLUV_FILE,
-    OVERLAP,
-    SIX_BANDS,
-    child,
-    write_compare,
-    write_input,
-)
+from inference_models import CROSSMASK_MODELS, IPLUV, S2CLOUDLESS, UKIS, UNMASK6
+from inference_tasks import HERE, IPLUV_FILE, OVERLAP, write_crop, write_input
 
-CROSSMASK_MODELS = ("unmask", "fcnmask", "snmask", "dlmask")
-DEFAULT_MODELS = (*CROSSMASK_MODELS, "ipluv", "ukis")
-DEFAULT_SWEEP = "256x16,512x1,512x8,768x2,1024x1"
+ALL_MODELS = (*CROSSMASK_MODELS, IPLUV, UKIS, S2CLOUDLESS)
+QUICK_MODELS = ("unmask", IPLUV, UKIS, S2CLOUDLESS)
+RUNTIMES = {"keras": "keras", "onnx": "onnxruntime", "openvino": "openvino"}
+DEFAULT_SWEEP = "256x16,512x1,512x4,512x8,768x2,1024x1,1024x2"
+LABELS = {IPLUV: "IPL-UV RGBISWIR7", UNMASK6: "unmask (B2-B7)"}
 
 
-# --------------------------------------------------------------------------- parent
-def measure(label: str, model: str, source: Path, size: int, tile: int, batch_size: int,
-            workdir: Path, bands: list[str] | None = None, dtype: str = "float32",
-            width: float = 1.0) -> dict:
-    cmd = [sys.executable, __file__, "--child", model, "--input", str(source),
-           "--out", str(workdir / f"mask_{model}.tif"), "--tile", str(tile),
-           "--batch-size", str(batch_size), "--dtype", dtype, "--width", str(width)]
-    if bands:
-        cmd += ["--bands", ",".join(bands)]
-    env = os.environ | {"TF_CPP_MIN_LOG_LEVEL": "2"}
-    done = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    if done.returncode:
-        tail = "\n".join(done.stderr.strip().splitlines()[-15:])
-        raise SystemExit(f"{label}: child failed (exit {done.returncode}):\n{tail}")
-    row = json.loads(done.stdout.strip().splitlines()[-1])
-    setting = f"{tile}x{batch_size}" if model != "ukis" else f"256x{batch_size}"
-    row.update(label=label, model=model, size=size, setting=setting,
-               dtype=dtype if model != "ukis" else "float32",
-               mpx_s=(row["tiled_px"] if model == "network" else size * size)
-               / row["seconds"] / 1e6, loadavg=os.getloadavg()[0])
-    print(f"  {label:22s} {setting:>9s} {row['seconds']:7.2f} s  {row['mpx_s']:5.2f} Mpx/s  "
-          f"{row['peak_rss_mb']:6.0f} MB  (setup {row['setup_s']:.1f} s, "
-          f"load {row['loadavg']:.2f})", flush=True)
+# --------------------------------------------------------------------------- processes
+def spawn(spec: dict) -> dict:
+    """Run one task in a fresh process; its JSON result with its peak RSS, or an error."""
+    cmd = [sys.executable, __file__, "--child", json.dumps(spec)]
+    env = os.environ | {"TF_CPP_MIN_LOG_LEVEL": "2", "CI": "true"}
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+    lines = done.stdout.strip().splitlines()
+    if done.returncode or not lines:
+        tail = " | ".join(done.stderr.strip().splitlines()[-3:])
+        return {"error": f"child failed (exit {done.returncode}): {tail[-500:]}"}
+    return json.loads(lines[-1])
+
+
+def child(spec: dict) -> None:
+    """Run one measured task in this (fresh) process and print its JSON result."""
+    import inference_accuracy
+    import inference_models
+    import inference_peers
+    import inference_tasks
+
+    tasks = {"e2e": inference_tasks.child_e2e, "network": inference_tasks.child_network,
+             "ukis-e2e": inference_peers.child_ukis_e2e,
+             "ukis-network": inference_peers.child_ukis_network,
+             "s2cloudless": inference_peers.child_s2cloudless,
+             "accuracy": inference_accuracy.child_accuracy,
+             "matmul": lambda s: inference_models.matmul_peak(),
+             "prepare": lambda s: inference_models.prepare(s["names"], Path(s["workdir"]),
+                                                           s["formats"], s["ukis"])}
+    row = tasks[spec["task"]](spec)
+    row["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(row))
+
+
+# --------------------------------------------------------------------------- measurements
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
+def finish(row: dict, image_px: int) -> dict:
+    """Add Mpx/s (image pixels), work and the network's speed inside e2e to an e2e row."""
+    row["mpx_s"] = image_px / row["seconds"] / 1e6
+    row["image_px"] = image_px
+    row["work"] = row["tiled_px"] / image_px if row.get("tiled_px") else None
+    if row.get("network_s"):
+        row["net_inside_mpx_s"] = row["tiled_px"] / row["network_s"] / 1e6
+    row["loadavg"] = os.getloadavg()[0]
     return row
 
 
-def best_of(label: str, repeats: int, *args, **kwargs) -> dict:
-    rows = [measure(label, *args, **kwargs) for _ in range(repeats)]
-    return min(rows, key=lambda r: r["seconds"])
+def measure_model(name: str, runtime: str, precision: str, info: dict, source: Path,
+                  size: int, args) -> dict:
+    """e2e then network-only rows of one crossmask / IPL-UV model folder."""
+    row = {"label": LABELS.get(name, name), "model": name, "runtime": runtime,
+           "precision": precision, "batch": args.batch_size, "params": info["params"],
+           "flops_per_px": info["flops_per_px"]}
+    export = info["exports"].get(runtime, {"ok": True})
+    if not export["ok"]:
+        return row | {"error": f"export failed: {export['error'][:200]}"}
+    spec = {"task": "e2e", "model_dir": info["folder"], "runtime": runtime,
+            "precision": precision, "input": str(source), "tile": args.tile,
+            "batch": args.batch_size,
+            "out": str(args.workdir / f"mask_{name}_{runtime}_{precision}.tif")}
+    e2e = spawn(spec)
+    if "error" in e2e:
+        say(f"  {row['label']:18s} {runtime:8s} {precision}: {e2e['error'][:150]}")
+        return row | {"error": e2e["error"]}
+    row["e2e"] = finish(e2e, size * size)
+    net = spawn({**spec, "task": "network", "tile": e2e["tile"]})
+    return _with_network(row, net)
 
 
-def best_interleaved(repeats: int, tasks: list[tuple]) -> list[dict]:
-    """Best of ``repeats`` runs of each task, running the tasks in turn (A B C A B C …) so
-    that a change in machine load hits all of them alike."""
-    runs = [[measure(*task) for task in tasks] for _ in range(repeats)]
-    return [min(column, key=lambda r: r["seconds"]) for column in zip(*runs)]
+def _with_network(row: dict, net: dict) -> dict:
+    e2e = row["e2e"]
+    if "error" not in net:
+        net["mpx_s"] = net["tiled_px"] / net["seconds"] / 1e6
+        row["ratio"] = e2e["mpx_s"] / net["mpx_s"]
+        row["ratio_tiled"] = e2e["tiled_px"] / e2e["seconds"] / 1e6 / net["mpx_s"]
+        if row.get("flops_per_px"):
+            row["gflops"] = row["flops_per_px"] * net["mpx_s"] / 1e3
+    row["net"] = net
+    say(f"  {row['label']:18s} {row['runtime']:8s} {row['precision']} e2e "
+        f"{e2e['mpx_s']:5.2f} Mpx/s ({e2e['seconds']:.1f} s, {e2e['peak_rss_mb']:.0f} MB), "
+        f"net {net.get('mpx_s', 0):5.2f} Mpx/s, load {os.getloadavg()[0]:.2f}")
+    return row
 
 
-def versions() -> dict:
-    found = {"python": platform.python_version()}
-    for dist in ("crossmask", "numpy", "tensorflow-cpu", "tensorflow", "keras", "onnxruntime",
-                 "rasterio", "ukis-csmask"):
-        try:
-            found[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            pass
-    return found
+def measure_peers(models: list[str], source: Path, size: int, args, info: dict) -> list:
+    rows = []
+    for name in (m for m in (UKIS, S2CLOUDLESS) if m in models):
+        package = "ukis_csmask" if name == UKIS else "s2cloudless"
+        row = {"label": name, "model": name, "runtime": "onnx" if name == UKIS else "lightgbm",
+               "precision": "fp32", "batch": args.ukis_batch if name == UKIS else 1,
+               **info.get(name, {"params": None, "flops_per_px": None})}
+        if importlib.util.find_spec(package) is None:
+            rows.append(row | {"error": f"{package} not installed (pip install {name})"})
+            continue
+        spec = {"input": str(source), "batch": row["batch"],
+                "out": str(args.workdir / f"mask_{name}.tif")}
+        task = "ukis-e2e" if name == UKIS else "s2cloudless"
+        e2e = spawn({**spec, "task": task})
+        if "error" in e2e:
+            rows.append(row | {"error": e2e["error"]})
+            continue
+        row["e2e"] = finish(e2e, size * size)
+        net = spawn({**spec, "task": "ukis-network" if name == UKIS else "s2cloudless",
+                     "network": True})
+        rows.append(_with_network(row, net))
+    return rows
 
 
-def print_table(title: str, rows: list[dict]) -> None:
-    """One row per run; "work" is predicted tile pixels / image pixels (overlap overhead)."""
-    print(f"\n{title}")
-    print(f"{'model':20s} {'params':>7s} {'input':>10s} {'tile x b':>8s} {'work':>5s} "
-          f"{'setup s':>7s} {'seconds':>7s} {'Mpx/s':>6s} {'peak RSS MB':>11s}")
-    for r in rows:
-        shape = f"{r['size']}²x{len(r['bands'])}"
-        work = f"{r['tiled_px'] / r['size'] ** 2:.2f}" if "tiled_px" in r else "-"
-        print(f"{r['label']:20s} {r['params'] / 1e6:6.2f}M {shape:>10s} {r['setting']:>8s} "
-              f"{work:>5s} {r['setup_s']:7.1f} {r['seconds']:7.2f} {r['mpx_s']:6.2f} "
-              f"{r['peak_rss_mb']:11.0f}")
+def measure_sweep(args, infos: dict, crop: Path, runtimes: list[str]) -> list[dict]:
+    rows = []
+    for runtime in runtimes:
+        for name in (m for m in ("unmask", IPLUV) if m in infos):
+            for setting in filter(None, args.sweep.split(",")):
+                tile, _, batch = setting.partition("x")
+                spec = {"task": "e2e", "model_dir": infos[name]["folder"], "runtime": runtime,
+                        "precision": "fp32", "input": str(crop), "tile": int(tile),
+                        "batch": int(batch), "out": str(args.workdir / "mask_sweep.tif")}
+                row = {"label": LABELS.get(name, name), "model": name, "runtime": runtime,
+                       "setting": setting} | spawn(spec)
+                if "error" not in row:
+                    finish(row, args.sweep_size**2)
+                    say(f"  sweep {runtime:8s} {row['label']:18s} {setting:>8s} "
+                        f"{row['mpx_s']:5.2f} Mpx/s {row['peak_rss_mb']:5.0f} MB")
+                rows.append(row)
+    return rows
 
 
-def parse_sweep(text: str) -> list[tuple[int, int]]:
-    pairs = []
-    for item in filter(None, text.split(",")):
-        tile, _, batch = item.partition("x")
-        pairs.append((int(tile), int(batch)))
-    return pairs
+def measure_scene(args, infos: dict, runtimes: list[str]) -> dict:
+    from inference_scene import time_cli, write_scene
+
+    scene = write_scene(args.workdir, args.scene_rows, args.scene_cols)
+    rows = []
+    for name in (m for m in (IPLUV, UNMASK6) if m in infos):
+        for runtime in runtimes:
+            say(f"  full scene: {LABELS[name]} on {runtime} ...")
+            row = {"label": LABELS[name], "model": name}
+            row |= time_cli(Path(infos[name]["folder"]), scene,
+                            args.workdir / f"scene_mask_{name}_{runtime}.tif", runtime)
+            say(f"    {row['wall_s']:.1f} s, {row['peak_rss_mb']:.0f} MB"
+                + (f" — {row['error']}" if row.get("error") else ""))
+            rows.append(row)
+    return {"folder": str(scene), "rows": rows, "shape": [args.scene_rows, args.scene_cols]}
 
 
+# --------------------------------------------------------------------------- the run
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workdir", type=Path, default=HERE / "cache")
-    parser.add_argument("--size", type=int, default=4096, help="input edge (px)")
-    parser.add_argument("--compare-size", type=int, default=2048,
-                        help="edge of the ukis-csmask comparison input (px)")
-    parser.add_argument("--models", default=",".join(DEFAULT_MODELS),
-                        help=f"comma-separated, from {', '.join(DEFAULT_MODELS)}")
-    parser.add_argument("--tile", type=int, default=512)
-    parser.add_argument("--batch-size", type=int, default=4)
-    parser.add_argument("--ukis-batch-sizes", default="1,4",
-                        help="CSmask batch sizes to try; the ratio uses the fastest")
-    parser.add_argument("--sweep", help="UNmask tile x batch settings on the compare input "
-                        f"('' skips; default {DEFAULT_SWEEP}, with --quick 256x4,512x1)")
-    parser.add_argument("--repeats", type=int, default=1, help="best of this many runs")
-    parser.add_argument("--compare-repeats", type=int,
-                        help="best of this many runs for the (short) ukis-csmask comparison "
-                        "(default 3, with --quick 1)")
-    parser.add_argument("--dtype", choices=("float32", "bfloat16"), default="float32",
-                        help="compute dtype of the crossmask models (bfloat16: Keras "
-                        "mixed_bfloat16 policy)")
-    parser.add_argument("--network-widths", default="1,2",
-                        help="UNmask widths to time as a bare network (6 bands, one batch "
-                        "of tile x tile px, no I/O); '' skips")
-    parser.add_argument("--quick", action="store_true",
-                        help="smoke run: 1024 px input, 512 px comparison, short sweep")
-    parser.add_argument("--child"), parser.add_argument("--input")
-    parser.add_argument("--out"), parser.add_argument("--bands")
-    parser.add_argument("--width", type=float, default=1.0)
+    add = parser.add_argument
+    add("--workdir", type=Path, default=HERE / "cache")
+    add("--size", type=int, help="input edge (px) of the main table; default 4096, quick 1024")
+    add("--models", help=f"comma-separated, from {', '.join(ALL_MODELS)} (default all; "
+        f"--quick: {', '.join(QUICK_MODELS)})")
+    add("--runtimes", default=",".join(RUNTIMES), help="comma-separated; uninstalled ones "
+        "are skipped with a note")
+    add("--precisions", default="fp32,bf16")
+    add("--tile", type=int, default=512)
+    add("--batch-size", type=int, default=4)
+    add("--ukis-batch", type=int, default=4, help="CSmask batch size")
+    add("--sweep", help=f"tile x batch settings ('' skips; default {DEFAULT_SWEEP}, "
+        "--quick 256x8,512x4)")
+    add("--sweep-size", type=int, help="edge of the sweep input (default 2048, quick 512)")
+    add("--full-scene", action=argparse.BooleanOptionalAction, default=None,
+        help="time the CLI on a full-size L8 scene (default on; off with --quick)")
+    add("--scene-rows", type=int), add("--scene-cols", type=int)
+    add("--accuracy", action=argparse.BooleanOptionalAction, default=True)
+    add("--quick", action="store_true", help="smoke run: small inputs, few models and "
+        "settings, no full scene (a 1560 x 1540 px one with --full-scene)")
+    add("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.quick:
-        args.size, args.compare_size = 1024, 512
-    if args.compare_repeats is None:
-        args.compare_repeats = 1 if args.quick else 3
-    if args.sweep is None:
-        args.sweep = "256x4,512x1" if args.quick else DEFAULT_SWEEP
+    quick = args.quick
+    defaults = {"size": (4096, 1024), "sweep": (DEFAULT_SWEEP, "256x8,512x4"),
+                "sweep_size": (2048, 512), "full_scene": (True, False),
+                "scene_rows": (7800, 1560), "scene_cols": (7700, 1540),
+                "models": (",".join(ALL_MODELS), ",".join(QUICK_MODELS))}
+    for key, (full, small) in defaults.items():
+        if getattr(args, key) is None:
+            setattr(args, key, small if quick else full)
     args.model_list = [m.strip().lower() for m in args.models.split(",") if m.strip()]
-    unknown = sorted(set(args.model_list) - set(DEFAULT_MODELS))
+    unknown = sorted(set(args.model_list) - set(ALL_MODELS))
     if unknown:
-        parser.error(f"unknown model(s) {', '.join(unknown)}; valid: {', '.join(DEFAULT_MODELS)}")
+        parser.error(f"unknown model(s) {', '.join(unknown)}; valid: {', '.join(ALL_MODELS)}")
     return args
 
 
-def run_all(args: argparse.Namespace, notes: list[str]) -> dict:
-    """Generate the inputs, run every measurement; return the rows by table."""
-    models = list(args.model_list)
-    if "ipluv" in models and not IPLUV_FILE.exists():
-        models.remove("ipluv")
-        notes.append(f"IPL-UV skipped: {IPLUV_FILE} not found (needs ../shared/data)")
-        print(notes[-1])
+def installed_runtimes(requested: str, notes: list[str]) -> list[str]:
+    out = []
+    for runtime in filter(None, (r.strip() for r in requested.split(","))):
+        if runtime not in RUNTIMES:
+            raise SystemExit(f"unknown runtime {runtime!r}; valid: {', '.join(RUNTIMES)}")
+        if importlib.util.find_spec(RUNTIMES[runtime]) is None:
+            notes.append(f"runtime {runtime} skipped: {RUNTIMES[runtime]} is not installed")
+        else:
+            out.append(runtime)
+    return out
+
+
+def prepare(args, runtimes: list[str], notes: list[str]) -> dict:
+    """Model folders (+ exports, FLOPs) of every crossmask / IPL-UV model the run needs."""
+    names = [m for m in args.model_list if m in CROSSMASK_MODELS]
+    if IPLUV in args.model_list or args.full_scene or args.accuracy or args.sweep:
+        if IPLUV_FILE.exists():
+            names.append(IPLUV)
+        else:
+            notes.append(f"IPL-UV skipped: {IPLUV_FILE} not found (needs ../shared/data)")
+    if args.sweep and "unmask" not in names:
+        names.append("unmask")
+    if args.full_scene:
+        names.append(UNMASK6)
+    say(f"preparing models {', '.join(names)} (random weights; exports "
+        f"{', '.join(r for r in runtimes if r != 'keras') or 'none'}) ...")
+    infos = spawn({"task": "prepare", "names": names, "workdir": str(args.workdir),
+                   "formats": [r for r in runtimes if r != "keras"],
+                   "ukis": UKIS in args.model_list
+                   and importlib.util.find_spec("ukis_csmask") is not None})
+    if "error" in infos:
+        raise SystemExit(f"preparing the models failed: {infos['error']}")
+    infos.pop("peak_rss_mb", None)
+    return infos
+
+
+def run_all(args, notes: list[str]) -> dict:
+    runtimes = installed_runtimes(args.runtimes, notes)
+    precisions = [p.strip() for p in args.precisions.split(",") if p.strip()]
     args.workdir.mkdir(parents=True, exist_ok=True)
     big = write_input(args.workdir / f"l8_{args.size}px_8band.tif", args.size)
-    compare = args.workdir / f"l8_{args.compare_size}px_8band.tif"
-    array = args.workdir / f"l8_{args.compare_size}px_6band.npy"
-    if "ukis" in models or args.sweep:
-        write_compare(big, compare, array, args.compare_size)
-    out = {"load_before": os.getloadavg()}
-    print(f"\nmeasuring on {os.cpu_count()} CPU cores, load average "
-          f"{' '.join(f'{x:.2f}' for x in out['load_before'])}", flush=True)
-    out["main"] = [best_of("ipluv RGBISWIR7" if m == "ipluv" else m, args.repeats, m, big,
-                           args.size, args.tile, args.batch_size, args.workdir,
-                           SIX_BANDS if m == "ipluv" else None, args.dtype)
-                   for m in models if m != "ukis"]
-    out["compare"], out["ratio"] = [], None
-    if "ukis" in models:
-        tasks = [("ukis-csmask 6b l1c", "ukis", array, args.compare_size, 256, b, args.workdir)
-                 for b in map(int, args.ukis_batch_sizes.split(","))]
-        tasks.append(("unmask (B2-B7)", "unmask", compare, args.compare_size, args.tile,
-                      args.batch_size, args.workdir, SIX_BANDS, args.dtype))
-        out["compare"] = best_interleaved(args.compare_repeats, tasks)
-        fastest_ukis = max(out["compare"][:-1], key=lambda r: r["mpx_s"])
-        out["ratio"] = out["compare"][-1]["mpx_s"] / fastest_ukis["mpx_s"]
-    out["sweep"] = [best_of("unmask (B2-B7)", args.repeats, "unmask", compare,
-                            args.compare_size, tile, batch, args.workdir, SIX_BANDS, args.dtype)
-                    for tile, batch in parse_sweep(args.sweep)
-                    if not (out["compare"] and (tile, batch) == (args.tile, args.batch_size))]
-    out["network"] = [measure(f"unmask width {w:g}", "network", compare, args.tile, args.tile,
-                              args.batch_size, args.workdir, width=w)
-                      for w in map(float, filter(None, args.network_widths.split(",")))]
+    out = {"load_before": os.getloadavg(), "runtimes": runtimes}
+    say(f"\nmeasuring on {os.cpu_count()} CPU cores, load average "
+        f"{' '.join(f'{x:.2f}' for x in out['load_before'])}")
+    out["matmul_before"] = spawn({"task": "matmul"})
+    say(f"matmul peak {out['matmul_before'].get('gflops', 0):.1f} GFLOP/s")
+    infos = prepare(args, runtimes, notes)
+    out["models"] = infos
+    out["main"] = [measure_model(m, runtime, precision, infos[m], big, args.size, args)
+                   for m in args.model_list if m in infos and m not in (UKIS, S2CLOUDLESS)
+                   for runtime in runtimes for precision in precisions]
+    out["main"] += measure_peers(args.model_list, big, args.size, args, infos)
+    out["sweep"] = []
+    if args.sweep:
+        crop = write_crop(big, args.workdir / f"l8_{args.sweep_size}px_8band.tif",
+                          args.sweep_size)
+        out["sweep"] = measure_sweep(args, infos, crop, runtimes)
+    out["accuracy"] = measure_accuracy(args, infos, runtimes, precisions, notes)
+    out["scene"] = measure_scene(args, infos, runtimes) if args.full_scene else None
+    out["matmul_after"] = spawn({"task": "matmul"})
     out["load_after"] = os.getloadavg()
     return out
 
 
-def report(args: argparse.Namespace, rows: dict, notes: list[str]) -> str | None:
-    """Print the tables; return the fastest UNmask tile x batch setting."""
-    print(f"\ninference, {os.cpu_count()} CPU cores, {args.dtype}, overlap {OVERLAP} px, "
-          "prediction time only (setup = build/load + first call per batch shape); load "
-          f"average {rows['load_before'][0]:.2f} before, {rows['load_after'][0]:.2f} after")
-    print_table(f"{args.size} x {args.size} px input, crossmask models at width 1.0 "
-                "(random weights, 2 classes), predict_product → COG", rows["main"])
-    compare, sweep, fastest = rows["compare"], rows["sweep"], None
-    if compare:
-        print_table(f"{args.compare_size} x {args.compare_size} px, same pixels and bands "
-                    "(B2-B7): ukis-csmask CSmask vs UNmask predict_product", compare)
-        print(f"UNmask / ukis-csmask Mpx/s ratio: {rows['ratio']:.2f}  (target >= 1; UNmask "
-              f"{args.tile}x{args.batch_size} reads the GeoTIFF and writes a COG, ukis-csmask "
-              f"at its fastest batch size gets the array in memory)")
-    if sweep or compare:
-        runs = sweep + compare[-1:] if compare else sweep
-        print_table(f"UNmask tile x batch settings, {args.compare_size} px input, bands B2-B7",
-                    sorted(runs, key=lambda r: -r["mpx_s"]))
-        fastest = max(runs, key=lambda r: r["mpx_s"])
-        print(f"fastest setting: tile x batch {fastest['setting']} "
-              f"({fastest['mpx_s']:.2f} Mpx/s)")
-    if rows["network"]:
-        print(f"\nUNmask network alone ({args.batch_size} x {args.tile}² px x 6 bands per call, "
-              "no I/O, mean of 3 calls)")
-        print(f"{'model':20s} {'params':>7s} {'seconds':>7s} {'Mpx/s':>6s}")
-        for r in rows["network"]:
-            print(f"{r['label']:20s} {r['params'] / 1e6:6.2f}M {r['seconds']:7.2f} "
-                  f"{r['mpx_s']:6.2f}")
+def measure_accuracy(args, infos: dict, runtimes: list[str], precisions: list[str],
+                     notes: list[str]) -> dict | None:
+    from inference_accuracy import data_present
+
+    if not args.accuracy:
+        return None
+    if IPLUV not in infos or not data_present():
+        notes.append("accuracy skipped: needs ../shared/data (IPL-UV model, L8 Biome "
+                     "patches, S2 patch)")
+        return None
+    configs = [[r, p] for p in sorted(precisions, key=lambda p: p != "fp32") for r in runtimes]
+    say("agreement with fp32 on the real patches ...")
+    return spawn({"task": "accuracy", "model_dir": infos[IPLUV]["folder"],
+                  "configs": configs})
+
+
+# --------------------------------------------------------------------------- output
+def machine() -> dict:
+    flags, model = set(), "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+            elif line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    found = {"python": platform.python_version()}
+    for dist in ("crossmask", "numpy", "tensorflow-cpu", "tensorflow", "keras", "onnxruntime",
+                 "openvino", "tf2onnx", "rasterio", "ukis-csmask", "s2cloudless", "lightgbm"):
+        try:
+            found[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            pass
+    simd = sorted(f for f in flags if f in ("avx2", "fma", "avx512f", "avx512_bf16",
+                                            "amx_bf16", "avx512_vnni"))
+    return {"cpu": model, "cpu_count": os.cpu_count(), "simd": simd,
+            "platform": platform.platform(), "versions": found}
+
+
+def report(args, rows: dict, notes: list[str]) -> dict:
+    import inference_report as rep
+
+    peak = max(rows[k].get("gflops", 0) for k in ("matmul_before", "matmul_after"))
+    say(f"\n## Inference on {os.cpu_count()} CPU cores ({machine()['cpu']}), load average "
+        f"{rows['load_before'][0]:.2f} before, {rows['load_after'][0]:.2f} after; matmul "
+        f"peak {peak:.1f} GFLOP/s (4096² float32 numpy, best of 3)\n")
+    say(f"### {args.size} × {args.size} px input, tile {args.tile} × batch "
+        f"{args.batch_size}, overlap {OVERLAP} px\n")
+    say(rep.main_table(rows["main"], peak))
+    recommended = {}
+    if rows["sweep"]:
+        say(f"\n### Tile × batch sweep, {args.sweep_size} × {args.sweep_size} px, fp32\n")
+        say(rep.sweep_table(rows["sweep"]))
+        recommended = rep.recommend(rows["sweep"])
+        for runtime, rec in recommended.items():
+            say(f"\nrecommended default on {runtime}: {rec['setting']} (mean relative speed "
+                f"{rec['relative_speed']:.2f}; ranking "
+                + ", ".join(f"{s} {v:.2f}" for s, v in rec["ranking"]) + ")")
+    if rows["accuracy"]:
+        say("\n### Agreement with fp32 on real data (IPL-UV 6-band model)\n")
+        say(rep.accuracy_table(rows["accuracy"]))
+    if rows["scene"]:
+        shape = rows["scene"]["shape"]
+        say(f"\n### Full Landsat-8 scene, {shape[0]} × {shape[1]} px, `python -m crossmask "
+            "predict` (CLI defaults: tile 512, batch 4)\n")
+        say(rep.scene_table(rows["scene"]["rows"], shape[0] * shape[1]))
     for note in notes:
-        print(note)
-    return fastest["setting"] if fastest else None
+        say(f"\nnote: {note}")
+    return {"peak_gflops": peak, "recommended": recommended}
 
 
 def main() -> None:
     args = parse_args()
     if args.child:
-        child(args)
+        child(json.loads(args.child))
         return
     notes: list[str] = []
+    start = time.perf_counter()
     rows = run_all(args, notes)
-    fastest = report(args, rows, notes)
+    summary = report(args, rows, notes)
+    record = {"benchmark": "inference", "size_px": args.size, "tile": args.tile,
+              "batch_size": args.batch_size, "overlap": OVERLAP, "quick": args.quick,
+              "sweep_size_px": args.sweep_size, "machine": machine(),
+              "load_average_before": rows.pop("load_before"),
+              "load_average_after": rows.pop("load_after"), **rows, **summary,
+              "total_s": time.perf_counter() - start, "notes": notes}
     results = HERE / "results"
     results.mkdir(exist_ok=True)
-    record = {"benchmark": "inference", "size_px": args.size,
-              "compare_size_px": args.compare_size, "tile": args.tile,
-              "batch_size": args.batch_size, "overlap": OVERLAP, "repeats": args.repeats,
-              "compare_repeats": args.compare_repeats, "dtype": args.dtype,
-              "cpu_count": os.cpu_count(), "load_average_before": rows["load_before"],
-              "load_average_after": rows["load_after"], "machine": platform.platform(),
-              "versions": versions(), "models": rows["main"], "compare": rows["compare"],
-              "ratio_unmask_over_ukis": rows["ratio"], "sweep": rows["sweep"],
-              "network": rows["network"], "fastest_unmask_setting": fastest, "notes": notes}
-    name = "inference.json" if args.dtype == "float32" else f"inference_{args.dtype}.json"
-    (results / name).write_text(json.dumps(record, indent=2) + "\n")
-    print(f"wrote {results / name}")
+    path = results / ("inference_quick.json" if args.quick else "inference.json")
+    path.write_text(json.dumps(record, indent=2) + "\n")
+    say(f"\nwrote {path} ({record['total_s'] / 60:.1f} min)")
 
 
 if __name__ == "__main__":

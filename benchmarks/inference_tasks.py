@@ -1,11 +1,10 @@
-"""The measured tasks of ``benchmarks/inference.py``: input generation and the child
-processes (one per measurement, so that each peak RSS is its own)."""
+"""The measured tasks of ``benchmarks/inference.py``: input generation and the crossmask
+children (one process per measurement, so that each peak RSS is its own): end to end
+through `predict_product` and the network alone (`Runner.network` on normalised batches).
+"""
 
 from __future__ import annotations
 
-import argparse
-import json
-import resource
 import time
 from pathlib import Path
 
@@ -48,11 +47,11 @@ def write_input(path: Path, size: int, seed: int = 0) -> Path:
     rng = np.random.default_rng(seed)
     cloud = np.clip((smooth_field(rng, size, max(4, size // 256)) - 0.55) * 4, 0, 1)
     land = smooth_field(rng, size, max(4, size // 64))
-    profile = dict(driver="GTiff", width=size, height=size, count=len(BANDS),
-                   dtype="float32", crs="EPSG:32633",
-                   transform=from_origin(500000, 5000000, 30, 30), nodata=float("nan"),
-                   compress="deflate", predictor=3, zlevel=1, interleave="band", tiled=True,
-                   blockxsize=512, blockysize=512, bigtiff="if_safer")
+    profile = {"driver": "GTiff", "width": size, "height": size, "count": len(BANDS),
+               "dtype": "float32", "crs": "EPSG:32633",
+               "transform": from_origin(500000, 5000000, 30, 30), "nodata": float("nan"),
+               "compress": "deflate", "predictor": 3, "zlevel": 1, "interleave": "band",
+               "tiled": True, "blockxsize": 512, "blockysize": 512, "bigtiff": "if_safer"}
     tmp = path.with_name(path.name + ".part")
     with rasterio.open(tmp, "w", **profile) as dst:
         for i, (band, clear) in enumerate(BANDS.items(), start=1):
@@ -66,142 +65,120 @@ def write_input(path: Path, size: int, seed: int = 0) -> Path:
     return path
 
 
-def write_compare(big: Path, path: Path, array_path: Path, size: int) -> None:
-    """Top-left ``size`` crop of ``big``: as a GeoTIFF (8 bands) and a B2–B7 .npy array."""
+def write_crop(big: Path, path: Path, size: int) -> Path:
+    """The top-left ``size`` × ``size`` crop of ``big`` (all bands) unless it is cached."""
     import rasterio
     from rasterio.windows import Window
 
+    if path.exists():
+        return path
     window = Window(0, 0, size, size)
-    if not path.exists():
-        with rasterio.open(big) as src:
-            profile = src.profile | {"width": size, "height": size,
-                                     "transform": src.window_transform(window)}
-            tmp = path.with_name(path.name + ".part")
-            with rasterio.open(tmp, "w", **profile) as dst:
-                for i, band in enumerate(src.descriptions, start=1):
-                    dst.write(src.read(i, window=window), i)
-                    dst.set_band_description(i, band)
-        tmp.replace(path)
-    if not array_path.exists():
-        with rasterio.open(path) as src:
-            order = [list(src.descriptions).index(b) + 1 for b in SIX_BANDS]
-            cube = np.moveaxis(src.read(order), 0, -1).astype(np.float32)
-        tmp = array_path.with_name(array_path.name + ".part.npy")
-        np.save(tmp, cube)
-        tmp.replace(array_path)
+    with rasterio.open(big) as src:
+        profile = src.profile | {"width": size, "height": size,
+                                 "transform": src.window_transform(window)}
+        tmp = path.with_name(path.name + ".part")
+        with rasterio.open(tmp, "w", **profile) as dst:
+            for i, band in enumerate(src.descriptions, start=1):
+                dst.write(src.read(i, window=window), i)
+                dst.set_band_description(i, band)
+    tmp.replace(path)
+    return path
 
 
 # --------------------------------------------------------------------------- children
-def child_crossmask(model_name: str, tif: str, out: str, tile: int, batch_size: int,
-                    bands: list[str], dtype: str = "float32") -> dict:
-    """Time `predict_product` with one crossmask or imported IPL-UV model."""
-    start = time.perf_counter()
-    if dtype == "bfloat16":
-        import keras
+class Timed:
+    """A callable that adds up the seconds spent in ``function`` (any thread)."""
 
-        keras.mixed_precision.set_global_policy("mixed_bfloat16")
-    from crossmask.models.card import ModelCard, load_model
+    def __init__(self, function):
+        self.function, self.seconds, self.calls = function, 0.0, 0
+
+    def __call__(self, *args, **kwargs):
+        t0 = time.perf_counter()
+        try:
+            return self.function(*args, **kwargs)
+        finally:
+            self.seconds += time.perf_counter() - t0
+            self.calls += 1
+
+    def reset(self) -> None:
+        self.seconds, self.calls = 0.0, 0
+
+
+def load(spec: dict):
+    """The spec's model on its runtime and precision: (Runner, None) or (None, reason)."""
+    from crossmask.errors import InputError
+    from crossmask.models.runtime import bf16_cpu, load_runner
+
+    try:
+        return load_runner(spec["model_dir"], spec["runtime"], spec["precision"]), None
+    except InputError as err:
+        if spec["precision"] == "bf16" and spec["runtime"] != "openvino":
+            return None, f"the {spec['runtime']} runtime runs fp32 only ({err})"
+        if spec["precision"] == "bf16" and not bf16_cpu():
+            return None, f"not supported on this CPU (no AVX-512 BF16/AMX) ({err})"
+        return None, str(err)
+
+
+def child_e2e(spec: dict) -> dict:
+    """Time `predict_product` with one model folder on one runtime: reading the GeoTIFF,
+    tiling, the network, blending, COG writing.  Loading and one network call per batch
+    shape the pipeline will use are "setup", not timed.  The seconds spent inside the
+    network calls and in band reads (reader thread) are added up on the side."""
+    import dataclasses
+
+    start = time.perf_counter()
     from crossmask.pipelines.inference.predict import predict_product
     from crossmask.products import open_geotiff
 
-    product = open_geotiff(tif, "L8")
-    if model_name == "ipluv":
-        from crossmask.models.ipluv import import_ipluv
-
-        model_dir = import_ipluv(IPLUV_FILE, Path(out).with_name("ipluv_model"),
-                                 overwrite=True)
-        model, card = load_model(model_dir)
-    else:
-        from crossmask.models.registry import get_model, model_stride
-
-        model = get_model(model_name, n_bands=len(bands), n_classes=2, width=1.0)
-        card = ModelCard(model_name, list(bands), "binary", ["clear", "cloud"],
-                         output="softmax", stride=model_stride(model_name),
-                         normalization={"mean": [0.15] * len(bands),
-                                        "std": [0.1] * len(bands)},
-                         name=f"{model_name}-random", source="random weights (benchmark)")
-    build_s = time.perf_counter() - start
-    n_tiles, tile = _warm_up(model, card, product, tile, batch_size)
+    runner, reason = load(spec)
+    if runner is None:
+        return {"error": reason}
+    product = open_geotiff(spec["input"], "L8")
+    network = Timed(runner.network)
+    runner = dataclasses.replace(runner, network=network)
+    reads = Timed(product.read)
+    product.read = reads
+    n_tiles, tile = _warm_up(runner, product, spec["tile"], spec["batch"])
+    network.reset(), reads.reset()
     setup_s = time.perf_counter() - start
     t0 = time.perf_counter()
-    result = predict_product([(model, card)], product, out, tile=tile, overlap=OVERLAP,
-                             batch_size=batch_size, overwrite=True, progress=False)
+    result = predict_product([runner], product, spec["out"], tile=spec["tile"],
+                             overlap=OVERLAP, batch_size=spec["batch"], overwrite=True,
+                             progress=False)
     seconds = time.perf_counter() - t0
-    return {"params": int(model.count_params()), "bands": list(card.bands),
-            "build_s": build_s, "setup_s": setup_s, "seconds": seconds,
-            "tiles": n_tiles, "tiled_px": n_tiles * tile * tile,
-            "cloud_fraction": result.cloud_fraction}
+    return {"setup_s": setup_s, "seconds": seconds, "tile": tile, "tiles": n_tiles,
+            "tiled_px": n_tiles * tile * tile, "network_s": network.seconds,
+            "network_calls": network.calls, "read_s": reads.seconds,
+            "precision_used": runner.precision, "cloud_fraction": result.cloud_fraction}
 
 
-def _warm_up(model, card, product, tile: int, batch_size: int) -> tuple[int, int]:
-    """Call the model once per batch shape `predict_product` will use (graph tracing).
-
-    Returns the number of tiles the pipeline will predict and their size.
-    """
+def _warm_up(runner, product, tile: int, batch_size: int) -> tuple[int, int]:
+    """Call the network once per batch shape `predict_product` will use (graph tracing,
+    allocation); return the number of tiles it will predict and their (fitted) size."""
     from crossmask.pipelines.inference.tiling import prepare_tiling, tile_origins
 
-    grid, tile, overlap = prepare_tiling([card], product, tile, OVERLAP)
+    grid, tile, overlap = prepare_tiling([runner.card], product, tile, OVERLAP)
     n_x = len(tile_origins(grid.width, tile, tile - overlap))
     for n in sorted({min(batch_size, n_x), n_x % batch_size} - {0}):
-        model.predict_on_batch(np.zeros((n, tile, tile, len(card.bands)), np.float32))
+        runner.network(np.zeros((n, tile, tile, len(runner.card.bands)), np.float32))
     return n_x * len(tile_origins(grid.height, tile, tile - overlap)), tile
 
 
-def child_ukis(array: str, batch_size: int) -> dict:
-    """Time `CSmask` (6-band L1C ONNX model) on the cached array; session load excluded."""
+def child_network(spec: dict, min_seconds: float = 3.0, min_calls: int = 3) -> dict:
+    """Time ``Runner.network`` alone on a normalised random (batch, tile, tile, bands)
+    batch: mean of at least ``min_calls`` calls and ``min_seconds``, after one warm-up."""
     start = time.perf_counter()
-    import onnxruntime
-    from ukis_csmask import mask as csmask
-
-    img = np.load(array)
-    model_file = Path(csmask.__file__).with_name("model_6b_l1c.onnx")
-    session = onnxruntime.InferenceSession(str(model_file),
-                                           providers=onnxruntime.get_available_providers())
-    build_s = time.perf_counter() - start
-    name = session.get_inputs()[0].name
-    session.run(None, {name: np.zeros((batch_size, 6, 256, 256), np.float32)})
+    runner, reason = load(spec)
+    if runner is None:
+        return {"error": reason}
+    shape = (spec["batch"], spec["tile"], spec["tile"], len(runner.card.bands))
+    x = np.random.default_rng(0).standard_normal(shape, np.float32)
+    runner.network(x)
     setup_s = time.perf_counter() - start
-    real = onnxruntime.InferenceSession
-    onnxruntime.InferenceSession = lambda *args, **kwargs: session  # reuse the loaded one
-    try:
-        t0 = time.perf_counter()
-        result = csmask.CSmask(img, band_order=UKIS_ORDER, batch_size=batch_size)
-        seconds = time.perf_counter() - t0
-    finally:
-        onnxruntime.InferenceSession = real
-    return {"params": model_file.stat().st_size // 4, "bands": UKIS_ORDER,
-            "build_s": build_s, "setup_s": setup_s, "seconds": seconds,
-            "cloud_fraction": float((result.csm == 1).mean())}
-
-
-def child_network(model_name: str, width: float, tile: int, batch_size: int,
-                  n_bands: int = 6, repeats: int = 3) -> dict:
-    """Time the network alone (``predict_on_batch`` on random input, no I/O)."""
-    from crossmask.models.registry import get_model
-
-    start = time.perf_counter()
-    model = get_model(model_name, n_bands=n_bands, n_classes=2, width=width)
-    x = np.random.default_rng(0).random((batch_size, tile, tile, n_bands), np.float32)
-    model.predict_on_batch(x)
-    setup_s = time.perf_counter() - start
-    t0 = time.perf_counter()
-    for _ in range(repeats):
-        model.predict_on_batch(x)
-    seconds = (time.perf_counter() - t0) / repeats
-    return {"params": int(model.count_params()), "bands": [f"b{i}" for i in range(n_bands)],
-            "build_s": setup_s, "setup_s": setup_s, "seconds": seconds,
-            "tiled_px": batch_size * tile * tile}
-
-
-def child(args: argparse.Namespace) -> None:
-    """Run one measured task in this (fresh) process and print its JSON result."""
-    if args.child == "ukis":
-        row = child_ukis(args.input, args.batch_size)
-    elif args.child == "network":
-        row = child_network("unmask", args.width, args.tile, args.batch_size)
-    else:
-        bands = args.bands.split(",") if args.bands else list(BANDS)
-        row = child_crossmask(args.child, args.input, args.out, args.tile, args.batch_size,
-                              bands, args.dtype)
-    row["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps(row))
+    calls, t0 = 0, time.perf_counter()
+    while calls < min_calls or time.perf_counter() - t0 < min_seconds:
+        runner.network(x)
+        calls += 1
+    seconds = (time.perf_counter() - t0) / calls
+    return {"setup_s": setup_s, "seconds": seconds, "calls": calls,
+            "tiled_px": spec["batch"] * spec["tile"] ** 2}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -96,6 +96,23 @@ class BandAdjustment:
                 f"{', '.join(missing)}, which were not given"
             )
         return {b.target: b.predict(values) for b in self.bands}
+
+    def select(self, target_bands: Sequence[str]) -> "BandAdjustment":
+        """The same adjustment restricted to ``target_bands`` (in that order).
+
+        Raises
+        ------
+        MissingBandError
+            If the adjustment does not produce one of them.
+        """
+        by_name = {b.target: b for b in self.bands}
+        missing = [b for b in target_bands if b not in by_name]
+        if missing:
+            raise MissingBandError(f"the {self.source}→{self.target} ({self.method}) adjustment "
+                                   f"does not produce {', '.join(missing)}; it produces "
+                                   f"{', '.join(by_name)}")
+        return BandAdjustment(self.source, self.target, self.method,
+                              [by_name[b] for b in target_bands], dict(self.info))
 
     def table(self):
         """A pandas DataFrame: one row per target band with coefficients and metrics."""

@@ -122,21 +122,19 @@ def harmonize_product(product: Product, adjustment: BandAdjustment, output: str 
                                    windows)
                 for window, block in tqdm(zip(windows, results), total=len(windows),
                                           desc="harmonise", unit="window",
-                                          disable=not progress):
+                                          disable=None if progress else True):
                     dst.write(_encode(block, dtype), window=window)
     return Path(output)
 
 
 def _profile(grid: Grid, count: int, dtype: str, window_size: int) -> dict:
+    """Tiled (512 px blocks, 256 px below 512 px), deflate-compressed, band-interleaved."""
     block = 512 if min(grid.width, grid.height) >= 512 else 256
-    profile = dict(driver="GTiff", width=grid.width, height=grid.height, count=count,
-                   dtype=dtype, crs=grid.crs, transform=grid.transform,
-                   nodata=float("nan") if dtype == "float32" else 0, compress="deflate",
-                   predictor=3 if dtype == "float32" else 2, interleave="band",
-                   bigtiff="if_safer", zlevel=1)
-    if max(grid.width, grid.height) >= 256:
-        profile.update(tiled=True, blockxsize=block, blockysize=block)
-    return profile
+    return dict(driver="GTiff", width=grid.width, height=grid.height, count=count,
+                dtype=dtype, crs=grid.crs, transform=grid.transform,
+                nodata=float("nan") if dtype == "float32" else 0, compress="deflate",
+                predictor=3 if dtype == "float32" else 2, interleave="band",
+                bigtiff="if_safer", zlevel=1, tiled=True, blockxsize=block, blockysize=block)
 
 
 def _describe(dst, product: Product, adjustment: BandAdjustment, dtype: str) -> None:

@@ -18,7 +18,8 @@ def comparison_table(adjustment: BandAdjustment, spectra: SpectralSet) -> pd.Dat
 
     For multivariate adjustments the slope column holds the coefficient of the paired
     source band.  HLS columns (slope, offset and their R²/RMSE on the same spectra) appear
-    for Sentinel-2A/2B → Landsat-8.
+    for Sentinel-2A/2B → Landsat-8.  Values are rounded to 4 decimals and printed as text;
+    bands that are not fitted (the cirrus band) say ``pass-through`` instead of scores.
     """
     pairs = band_pairs(adjustment.source, adjustment.target)
     table = adjustment.table()
@@ -34,4 +35,12 @@ def comparison_table(adjustment: BandAdjustment, spectra: SpectralSet) -> pd.Dat
         table["hls_offset"] = hls["intercept"].to_numpy()
         table["hls_r2"] = hls["r2"].to_numpy()
         table["hls_rmse"] = hls["rmse"].to_numpy()
-    return table.round(4)
+    passed = [bool(b.note) for b in adjustment.bands]
+    return table.apply(lambda column: column if column.name == "pair" else
+                       [_cell(v, p) for v, p in zip(column, passed)])
+
+
+def _cell(value: float, passed_through: bool) -> str:
+    if value != value:  # NaN
+        return "pass-through" if passed_through else "–"
+    return f"{round(float(value), 4) + 0.0:.4f}"  # + 0.0 turns -0.0 into 0.0

@@ -6,14 +6,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from crossmask.errors import SpectralCoverageError, UnknownNameError
+from crossmask.errors import MissingBandError, SpectralCoverageError, UnknownNameError
 from crossmask.harmonize.adjustment import METHODS, BandAdjustment, BandModel, check_method
 from crossmask.harmonize.hls import HLS_CITATION, HLS_COEFFICIENTS
 from crossmask.harmonize.spectra import SpectralSet, training_spectra
-from crossmask.srf import band_equivalent, get_sensor, paired_sources
+from crossmask.srf import band_equivalent, band_pairs, get_sensor, paired_sources
 
 __all__ = ["add_fit_metrics", "applicable_methods", "build_adjustment", "fit_multivariate",
-           "fit_ols"]
+           "fit_ols", "producible_bands"]
 
 _GAP_NOTE = "not fitted: band lies in the spectral library's water-vapour gap; passed through"
 
@@ -24,6 +24,19 @@ def applicable_methods(source: str, target: str = "L8") -> list[str]:
     src, tgt = get_sensor(source).key, get_sensor(target).key
     published = src in HLS_COEFFICIENTS and tgt == "L8"
     return [m for m in METHODS if m != "hls" or published]
+
+
+def producible_bands(source: str, target: str, available: Sequence[str]) -> list[str]:
+    """Target bands (in pairing order) whose paired source band, or its stand-in, is among
+    ``available``: what a product holding only those bands can be harmonised to."""
+    out = []
+    for band in band_pairs(source, target):
+        try:
+            paired_sources(source, target, [band], available)
+        except MissingBandError:
+            continue
+        out.append(band)
+    return out
 
 
 def build_adjustment(source: str, target: str = "L8", method: str = "ols",

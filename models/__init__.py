@@ -29,6 +29,7 @@ _LAZY = {
     "BilinearUpsampling": "crossmask.models.layers",
     "MaxPoolingWithArgmax2D": "crossmask.models.layers",
     "MaxUnpooling2D": "crossmask.models.layers",
+    "ResizeBilinear": "crossmask.models.layers",
     "SpatialBroadcast": "crossmask.models.layers",
 }
 
@@ -37,6 +38,7 @@ __all__ = [
     "MODELS",
     "MaxPoolingWithArgmax2D",
     "MaxUnpooling2D",
+    "ResizeBilinear",
     "SpatialBroadcast",
     "build_dlmask",
     "build_fcnmask",

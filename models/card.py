@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -21,8 +22,8 @@ from crossmask.documents import check_header
 from crossmask.errors import MissingBandError, ProductFormatError
 from crossmask.fingerprint import digest, file_digest
 
-__all__ = ["CARD_FORMAT", "CARD_VERSION", "ModelCard", "load_model", "model_digest",
-           "package_versions", "read_card", "save_model"]
+__all__ = ["CARD_FILE", "CARD_FORMAT", "CARD_VERSION", "MODEL_FILE", "ModelCard", "load_model",
+           "model_digest", "package_versions", "read_card", "save_model", "write_card"]
 
 CARD_FORMAT = "crossmask-model"
 CARD_VERSION = 1
@@ -56,6 +57,10 @@ class ModelCard:
     display_name : str
         How tables and figures name the model (e.g. ``"IPL-UV U-Net (L8 Biome, 6 bands)"``);
         empty: :attr:`name`.
+    exports : dict
+        Exported graphs beside ``model.keras`` by format (``"onnx"``, ``"openvino"``):
+        file, tile shape, exporter and the digest of the weights they were made from (see
+        :mod:`crossmask.models.export`).
     """
 
     architecture: str
@@ -72,6 +77,7 @@ class ModelCard:
     source: str = "trained with crossmask"
     training: dict = field(default_factory=dict)
     versions: dict = field(default_factory=dict)
+    exports: dict = field(default_factory=dict)
 
     @property
     def label(self) -> str:
@@ -129,9 +135,16 @@ def save_model(model, card: ModelCard, out_dir: str | os.PathLike,
             staging.replace(tmp)
         finally:
             staging.unlink(missing_ok=True)
-    with atomic_output(out_dir / CARD_FILE, True) as tmp:
-        tmp.write_text(json.dumps(card.to_dict(), indent=2) + "\n")
+    write_card(card, out_dir)
     return out_dir
+
+
+def write_card(card: ModelCard, folder: str | os.PathLike) -> Path:
+    """(Re)write ``model.json`` of a model folder atomically; return its path."""
+    path = Path(folder) / CARD_FILE
+    with atomic_output(path, True) as tmp:
+        tmp.write_text(json.dumps(card.to_dict(), indent=2) + "\n")
+    return path
 
 
 def read_card(path: str | os.PathLike) -> ModelCard:
@@ -149,7 +162,8 @@ def read_card(path: str | os.PathLike) -> ModelCard:
 
 
 def model_digest(path: str | os.PathLike) -> str:
-    """Fingerprint of a model directory: the SHA-256 of ``model.keras`` and of its card."""
+    """Fingerprint of a model directory: the SHA-256 of ``model.keras`` and of its card
+    (exports left out: they are derived from the weights)."""
     path = Path(path)
     folder = path if path.is_dir() else path.parent
     try:
@@ -157,7 +171,8 @@ def model_digest(path: str | os.PathLike) -> str:
     except OSError as err:
         raise ProductFormatError(f"{folder / MODEL_FILE}: cannot read model ({err.strerror})"
                                  ) from err
-    return digest({"weights": weights, "card": read_card(folder).to_dict()})
+    card = {k: v for k, v in read_card(folder).to_dict().items() if k != "exports"}
+    return digest({"weights": weights, "card": card})
 
 
 def load_model(path: str | os.PathLike):
@@ -166,7 +181,8 @@ def load_model(path: str | os.PathLike):
     Raises
     ------
     ProductFormatError
-        If the card or the Keras archive is missing, from another version or unreadable.
+        If the card or the Keras archive is missing, corrupt, from another version or
+        unreadable, or the card's band list does not match the network's input channels.
     """
     import keras
 
@@ -174,10 +190,28 @@ def load_model(path: str | os.PathLike):
 
     path = Path(path)
     card = read_card(path)
-    model_path = (path if path.is_dir() else path.parent) / MODEL_FILE
+    folder = path if path.is_dir() else path.parent
+    model_path = folder / MODEL_FILE
+    if not model_path.is_file():
+        raise ProductFormatError(f"{model_path}: missing; a model directory holds "
+                                 f"{MODEL_FILE} and {CARD_FILE}")
+    if not zipfile.is_zipfile(model_path):
+        raise ProductFormatError(f"{model_path}: corrupt or truncated (not a Keras .keras "
+                                 "zip archive); copy or save the model again")
     try:
         model = keras.saving.load_model(model_path, compile=False)
-    except (OSError, ValueError, TypeError, KeyError) as err:
+    except (OSError, ValueError, TypeError, KeyError, zipfile.BadZipFile) as err:
         raise ProductFormatError(f"{model_path}: cannot load Keras model "
                                  f"({str(err).splitlines()[0][:200]})") from err
+    _check_inputs(model, card, folder)
     return model, card
+
+
+def _check_inputs(model, card: ModelCard, folder: Path) -> None:
+    """The card's bands must be the network's input channels, one each."""
+    channels = model.input_shape[-1]
+    if channels != len(card.bands):
+        raise ProductFormatError(
+            f"{folder / CARD_FILE}: the card lists {len(card.bands)} bands "
+            f"({', '.join(card.bands)}) but {folder / MODEL_FILE} takes {channels} input "
+            "channels; the card belongs to another model")

@@ -14,6 +14,7 @@ from keras import layers
 
 from crossmask.errors import InputError
 from crossmask.models.layers import (
+    ResizeBilinear,
     SpatialBroadcast,
     conv_block,
     model_input,
@@ -158,11 +159,11 @@ def build_dlmask(
     base = scale_filters(BASE_FILTERS, width)
     pyramid = deeplab_backbone(inputs, base)
     x = aspp(pyramid["P5"], 8 * base, tuple(int(r) for r in rates), dropout=dropout)
-    x = layers.UpSampling2D(4, interpolation="bilinear", name="decoder_upsample")(x)
+    x = ResizeBilinear(4, name="decoder_upsample")(x)
     low = conv_block(pyramid["P2"], scale_filters(48, width), "decoder_low", convs=1,
                      kernel_size=1)
     x = layers.Concatenate(name="decoder_concat")([x, low])
     x = conv_block(x, 8 * base, "decoder", convs=2)
     x = layers.Conv2D(int(n_classes), 1, name="logits")(x)
-    x = layers.UpSampling2D(4, interpolation="bilinear", name="logits_upsample")(x)
+    x = ResizeBilinear(4, name="logits_upsample")(x)
     return keras.Model(inputs, probabilities(x, int(n_classes)), name="dlmask")

@@ -22,6 +22,7 @@ __all__ = [
     "BilinearUpsampling",
     "MaxPoolingWithArgmax2D",
     "MaxUnpooling2D",
+    "ResizeBilinear",
     "SpatialBroadcast",
     "VGG_BASE_FILTERS",
     "VGG_STAGE_CONVS",
@@ -146,6 +147,32 @@ class SpatialBroadcast(layers.Layer):
     def compute_output_shape(self, input_shape):
         pooled, reference = input_shape
         return (reference[0], reference[1], reference[2], pooled[3])
+
+
+@keras.saving.register_keras_serializable(package="crossmask")
+class ResizeBilinear(layers.Layer):
+    """Bilinear up-sampling by an integer ``factor`` (half-pixel centres, as Keras'
+    ``UpSampling2D(interpolation="bilinear")``) for inputs of any height and width.
+
+    Keras' own layer needs static sizes: a model built with ``input_size=None`` fails on
+    the second distinct tile size and cannot be exported with dynamic shapes; this one
+    computes the output size in the graph.
+    """
+
+    def __init__(self, factor: int, **kwargs):
+        super().__init__(**kwargs)
+        self.factor = int(factor)
+
+    def call(self, inputs):
+        size = tf.shape(inputs)[1:3] * self.factor
+        return tf.image.resize(inputs, size, method="bilinear")
+
+    def compute_output_shape(self, input_shape):
+        scaled = [None if d is None else d * self.factor for d in input_shape[1:3]]
+        return (input_shape[0], *scaled, input_shape[3])
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "factor": self.factor}
 
 
 @keras.saving.register_keras_serializable(package="crossmask")

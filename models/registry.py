@@ -29,6 +29,9 @@ class ModelEntry:
     builder: str
     stride: int
     description: str
+    #: exported runtimes in order of speed on CPUs (``--runtime auto`` picks the first one
+    #: installed with a current export, else Keras)
+    runtimes: tuple[str, ...] = ("openvino", "onnx")
 
 
 #: Model name → entry.
@@ -38,7 +41,8 @@ MODELS: dict[str, ModelEntry] = {e.name: e for e in (
     ModelEntry("fcnmask", "FCNmask", "crossmask.models.fcnmask", "build_fcnmask", 32,
                "FCN-8s: VGG-style encoder, score fusion at strides 8/16/32"),
     ModelEntry("snmask", "SNmask", "crossmask.models.snmask", "build_snmask", 32,
-               "SegNet: decoder unpools with the encoder's max-pooling indices"),
+               "SegNet: decoder unpools with the encoder's max-pooling indices",
+               runtimes=("onnx",)),  # OpenVINO runs argmax pooling in a slow generic kernel
     ModelEntry("unmask", "UNmask", "crossmask.models.unmask", "build_unmask", 16,
                "U-Net with skip connections (depth 4, base 16 channels)"),
 )}

@@ -9,7 +9,8 @@ window, NaN fill); labelled scenes are :class:`LabelledScene` s whose
   :mod:`~crossmask.products.rasters`;
 * sensor formats: :mod:`~crossmask.products.safe` (Sentinel-2 L1C SAFE),
   :mod:`~crossmask.products.landsat` (Landsat Level-1 scene folders),
-  :mod:`~crossmask.products.geotiff`, :mod:`~crossmask.products.bandfiles`;
+  :mod:`~crossmask.products.geotiff`, :mod:`~crossmask.products.bandfiles`,
+  :mod:`~crossmask.products.stac` (STAC items over local files);
 * datasets, one module each: :mod:`~crossmask.products.datasets.biome` (L8 Biome),
   :mod:`~crossmask.products.datasets.cmc` (Cloud Mask Catalogue),
   :mod:`~crossmask.products.datasets.cloudsen12`, :mod:`~crossmask.products.datasets.generic`
@@ -19,7 +20,7 @@ window, NaN fill); labelled scenes are :class:`LabelledScene` s whose
 The rest of crossmask imports readers only through this package.
 """
 
-from crossmask.products.arrays import ArrayScene
+from crossmask.products.arrays import ArrayProduct, ArrayScene, array_product
 from crossmask.products.bandfiles import BandFilesProduct, open_band_files
 from crossmask.products.datasets.biome import (
     BIOME_CODES,
@@ -41,16 +42,19 @@ from crossmask.products.grid import Grid, read_grid, read_window
 from crossmask.products.labelled import find_labelled_scenes, open_labelled
 from crossmask.products.labels import LabelledScene, unreferenced_grid
 from crossmask.products.landsat import LandsatScene, open_landsat_scene, parse_mtl
-from crossmask.products.open import open_product
+from crossmask.products.open import open_product, open_products
 from crossmask.products.product import Product
 from crossmask.products.rasters import ProductScene, RasterScene
 from crossmask.products.safe import SafeProduct, open_safe
+from crossmask.products.saturation import saturation_plateau
+from crossmask.products.stac import StacLandsatScene, stac_products
 
 __all__ = [
     "BIOMES",
     "BIOME_CODES",
     "CLOUDSEN12_CODES",
     "CLOUDSEN12_FILL",
+    "ArrayProduct",
     "ArrayScene",
     "BandFilesProduct",
     "BiomeScene",
@@ -62,6 +66,8 @@ __all__ = [
     "ProductScene",
     "RasterScene",
     "SafeProduct",
+    "StacLandsatScene",
+    "array_product",
     "biome_code_of",
     "cloudsen12_code_of",
     "find_biome_scenes",
@@ -74,10 +80,13 @@ __all__ = [
     "open_labelled",
     "open_landsat_scene",
     "open_product",
+    "open_products",
     "open_safe",
     "parse_mtl",
     "read_grid",
     "read_window",
+    "saturation_plateau",
     "sensor_tag",
+    "stac_products",
     "unreferenced_grid",
 ]

@@ -1,7 +1,9 @@
-"""Labelled scenes held in NumPy arrays: ``.npy`` files (memory-mapped) or ``.npz`` members.
+"""Products and labelled scenes held in NumPy arrays: an in-memory cube
+(:class:`ArrayProduct`, for the array API), ``.npy`` files (memory-mapped) or ``.npz``
+members (:class:`ArrayScene`).
 
-Arrays are never unpickled.  The files hold no georeferencing, so scenes get a nominal
-grid (:func:`~crossmask.products.labels.unreferenced_grid`).
+Arrays are never unpickled.  Arrays carry no georeferencing, so they get a nominal grid
+(:func:`~crossmask.products.labels.unreferenced_grid`) unless one is given.
 """
 
 from __future__ import annotations
@@ -13,11 +15,69 @@ from pathlib import Path
 import numpy as np
 from rasterio.windows import Window
 
-from crossmask.errors import ProductFormatError
+from crossmask.errors import InputError, ProductFormatError
 from crossmask.products.grid import Grid
-from crossmask.products.labels import LabelledScene
+from crossmask.products.labels import LabelledScene, unreferenced_grid
+from crossmask.products.product import Product
+from crossmask.srf import get_sensor
 
-__all__ = ["ArrayScene", "load_npy", "npz_headers"]
+__all__ = ["ArrayProduct", "ArrayScene", "array_product", "load_npy", "npz_headers"]
+
+
+class ArrayProduct(Product):
+    """An in-memory (rows, cols, bands) reflectance cube (0–1, NaN or ±inf fill) of
+    ``sensor`` with named bands, read per band and window like any product."""
+
+    def __init__(self, cube: np.ndarray, bands: list[str], sensor: str, grid: Grid):
+        self.cube, self.sensor, self.grid = cube, sensor, grid
+        self.indexes = {band: i for i, band in enumerate(bands)}
+        self.path = Path(f"<array {cube.shape[0]}×{cube.shape[1]}×{cube.shape[2]}>")
+
+    @property
+    def band_names(self) -> list[str]:
+        return list(self.indexes)
+
+    def band_grid(self, band: str) -> Grid:
+        self.band_key(band)
+        return self.grid
+
+    def read(self, band: str, window: Window | None = None) -> np.ndarray:
+        index = self.indexes[self.band_key(band)]
+        rows, cols = ((slice(None), slice(None)) if window is None else window.toslices())
+        out = np.array(self.cube[rows, cols, index], dtype=np.float32)
+        out[~np.isfinite(out)] = np.nan
+        return out
+
+    def source_files(self) -> list[Path]:
+        return []
+
+
+def array_product(cube: np.ndarray, bands: list[str], sensor: str,
+                  resolution: float = 30.0, grid: Grid | None = None) -> ArrayProduct:
+    """Wrap a (rows, cols, bands) reflectance array as a product of ``sensor``.
+
+    ``bands`` names the last axis (registry names or common names: ``"B8A"``,
+    ``"nir08"``); the grid is ``grid`` or a nominal one of ``resolution`` m pixels.
+
+    Raises
+    ------
+    InputError
+        A cube that is not 3-D numeric with one band name per layer, or repeated bands.
+    UnknownNameError
+        An unknown sensor or band name.
+    """
+    cube = np.asarray(cube)
+    sens = get_sensor(sensor)
+    if cube.ndim != 3 or cube.dtype.kind not in "fiu" or cube.shape[2] != len(bands):
+        raise InputError(f"the cube is {cube.shape} {cube.dtype}; expected numeric (rows, "
+                         f"cols, bands) with one layer per band name ({len(bands)} given)")
+    names = [sens.band(b).name for b in bands]
+    if len(set(names)) != len(names):
+        raise InputError(f"band names {list(bands)} name a band twice")
+    grid = grid or unreferenced_grid(cube.shape[0], cube.shape[1], resolution)
+    if grid.shape != cube.shape[:2]:
+        raise InputError(f"grid {grid.shape} does not match the cube's {cube.shape[:2]}")
+    return ArrayProduct(cube, names, sens.key, grid)
 
 
 @dataclass(eq=False)

@@ -1,5 +1,9 @@
 """A folder of single-band GeoTIFFs, one file per band: ``<ID>_B1_toa.tif``, ``<ID>_B8A.tif``.
 
+:class:`BandFilesProduct` is any set of single-band raster files (GeoTIFF, JPEG 2000) with
+a (scale, offset, nodata) per band, reflectance = DN × scale + offset; the STAC reader
+(:mod:`crossmask.products.stac`) builds one per Sentinel-2 item.
+
 Band names are taken from the ``_B<n>`` token of each file name; the folder has no
 metadata file, so the sensor must be given.  Float bands are reflectance 0–1 as they are;
 integer bands need a GDAL scale.  Thermal bands (brightness temperature) are listed but
@@ -31,12 +35,18 @@ _BAND_TOKEN = re.compile(r"_(B(?:and)?_?\d{1,2}A?)(?=[_.])", re.IGNORECASE)
 
 @dataclass
 class BandFilesProduct(Product):
-    """Bands of one scene as separate GeoTIFFs in a folder."""
+    """Bands of one scene as separate single-band files (a folder, or a STAC item's assets).
+
+    ``scales``: per band (scale, offset, nodata) — reflectance = DN × scale + offset, DN equal
+    to nodata read as NaN; ``scene_id``: a name for the scene where the reader knows one
+    (the STAC item id), else None.
+    """
 
     path: Path
     sensor: str
     files: dict[str, Path]
     scales: dict[str, tuple[float, float, float | None]]
+    scene_id: str | None = None
 
     @property
     def band_names(self) -> list[str]:

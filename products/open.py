@@ -11,8 +11,9 @@ from crossmask.products.geotiff import open_geotiff, sensor_tag
 from crossmask.products.landsat import open_landsat_scene
 from crossmask.products.product import Product
 from crossmask.products.safe import open_safe
+from crossmask.products.stac import stac_products
 
-__all__ = ["open_product"]
+__all__ = ["open_product", "open_products"]
 
 
 def open_product(path: str | Path, sensor: str | None = None,
@@ -23,16 +24,27 @@ def open_product(path: str | Path, sensor: str | None = None,
     * a folder with ``*_MTL.txt``: Landsat-8/9 scene (L8 Biome or Collection 2 Level-1);
     * another folder: one GeoTIFF per band (``<ID>_B4.tif`` …), taken by ``sensor``;
     * a GeoTIFF: named bands of ``sensor`` (default: the ``TARGET_SENSOR`` tag that
-      ``crossmask harmonize apply`` writes); ``bands`` overrides the band descriptions.
+      ``crossmask harmonize apply`` writes); ``bands`` overrides the band descriptions;
+    * a ``.json`` STAC ItemCollection, Item, Catalog or Collection holding exactly one item
+      over local files (see :mod:`crossmask.products.stac`; :func:`open_products` takes
+      any number).
 
     Raises
     ------
     ProductFormatError
         If the path does not exist or is of no known format.
+    InputError
+        If a STAC JSON holds more than one item.
     """
     path = Path(path)
     if not path.exists():
         raise ProductFormatError(f"{path}: no such file or folder")
+    if path.is_file() and path.suffix.lower() == ".json":
+        products = stac_products(path)
+        if len(products) != 1:
+            raise InputError(f"{path}: holds {len(products)} STAC items; open_product takes "
+                             "one (open_products, or the batch commands, take them all)")
+        return products[0]
     if path.is_file() and path.name.upper().startswith("MTD_MSI"):
         return open_safe(path)
     if path.is_dir():
@@ -49,4 +61,22 @@ def open_product(path: str | Path, sensor: str | None = None,
         if not sensor:
             raise InputError(f"{path}: a GeoTIFF needs the sensor that took it (--sensor S2A)")
         return open_geotiff(path, sensor, bands)
-    raise ProductFormatError(f"{path}: not a SAFE folder, Landsat scene folder or GeoTIFF")
+    raise ProductFormatError(f"{path}: not a SAFE folder, Landsat scene folder, GeoTIFF or "
+                             "STAC JSON")
+
+
+def open_products(path: str | Path, sensor: str | None = None,
+                  bands: Sequence[str] | None = None) -> list[Product]:
+    """Every product at ``path``: one per item of a STAC ``.json`` (ItemCollection, Item,
+    Catalog or Collection; see :func:`crossmask.products.stac.stac_products`), else the one
+    :func:`open_product` opens (``sensor`` and ``bands`` go to it).
+
+    Raises
+    ------
+    ProductFormatError, InputError
+        As :func:`open_product` and :func:`~crossmask.products.stac.stac_products`.
+    """
+    path = Path(path)
+    if path.is_file() and path.suffix.lower() == ".json":
+        return stac_products(path)
+    return [open_product(path, sensor, bands)]

@@ -1,11 +1,12 @@
 """Sentinel-2 Level-1C SAFE products.
 
-Reads ``MTD_MSIL1C.xml`` for the spacecraft, processing baseline, quantification value,
-the per-band radiometric offsets (``RADIO_ADD_OFFSET``, −1000 from baseline 04.00 on, also
-in products of older dates reprocessed at baseline 05.xx) and the granule's JPEG 2000
-band files; TOA reflectance = (DN + offset) / quantification, DN 0 is nodata.  The
-baseline always comes from the XML, never from the product name.  Level-2A products are
-refused: the cloud models expect top-of-atmosphere reflectance.
+Reads ``MTD_MSIL1C.xml`` for the spacecraft (Sentinel-2A, 2B or 2C), processing
+baseline, quantification value, the per-band radiometric offsets (``RADIO_ADD_OFFSET``,
+−1000 from baseline 04.00 on, also in products of older dates reprocessed at baseline
+05.xx) and the granule's JPEG 2000 band files; TOA reflectance = (DN + offset) /
+quantification, DN 0 is nodata.  The baseline always comes from the XML, never from the
+product name.  Level-2A products are refused: the cloud models expect top-of-atmosphere
+reflectance.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from crossmask.srf import get_sensor, normalize_band_name
 
 __all__ = ["SafeProduct", "open_safe"]
 
-_SPACECRAFT = {"Sentinel-2A": "S2A", "Sentinel-2B": "S2B"}
+#: ``SPACECRAFT_NAME`` of the product metadata → registry key.
+_SPACECRAFT = {"Sentinel-2A": "S2A", "Sentinel-2B": "S2B", "Sentinel-2C": "S2C"}
 
 
 @dataclass

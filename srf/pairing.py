@@ -2,7 +2,7 @@
 
 Each entry maps a *target* band (the reference sensor, normally Landsat-8 OLI) to the
 *source* band that observes the same spectral feature.  Sensors of one family share a
-table (Sentinel-2A/2B; Landsat-8/9; Landsat-7 ETM+ and Landsat-5 TM).
+table (Sentinel-2A/2B/2C; Landsat-8/9; Landsat-7 ETM+ and Landsat-5 TM).
 """
 
 from __future__ import annotations

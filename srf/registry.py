@@ -1,8 +1,11 @@
-"""The sensor registry: spectral response functions loaded offline from pyrsr.
+"""The sensor registry: spectral response functions loaded offline.
 
-pyrsr ships the agency response curves inside its wheel; its Landsat files give
-wavelengths in µm and its Sentinel-2 files in nm.  Everything here is in nm, on one
-shared 1 nm grid (:data:`WAVELENGTHS`), with each response scaled to a peak of 1.
+A sensor's curves come from where its :class:`~crossmask.srf.sensors.SensorSpec` says:
+pyrsr, which ships the agency curves inside its wheel (Landsat files in µm, Sentinel-2
+files in nm), or a CSV shipped with crossmask in ``srf/data/`` (wavelengths in nm; e.g.
+Sentinel-2C from ESA's S2-SRF issue 4.0, which pyrsr lacks — see ``srf/data/SOURCE.md``).
+Everything here is in nm, on one shared 1 nm grid (:data:`WAVELENGTHS`), with each
+response scaled to a peak of 1.
 """
 
 from __future__ import annotations
@@ -10,11 +13,12 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
+from importlib import resources
 
 import numpy as np
 from pyrsr.rsr import RSR_reader
 
-from crossmask.errors import UnknownNameError
+from crossmask.errors import ProductFormatError, UnknownNameError
 from crossmask.srf.sensors import SENSOR_ALIASES, SENSOR_SPECS, BandSpec, SensorSpec
 
 __all__ = ["WAVELENGTHS", "Band", "Sensor", "get_sensor", "list_sensors", "normalize_band_name",
@@ -119,12 +123,12 @@ def same_family(a: str, b: str) -> bool:
 
 
 def list_sensors() -> list[str]:
-    """Registry keys of every sensor, e.g. ``["L8", "L9", "S2A", "S2B", "L7", "L5"]``."""
+    """Registry keys of every sensor: ``["L8", "L9", "S2A", "S2B", "S2C", "L7", "L5"]``."""
     return list(SENSOR_SPECS)
 
 
 def get_sensor(name: str) -> Sensor:
-    """Return a sensor by registry key or alias (``"S2A"``, ``"Sentinel-2A"``, ``"LC08"``).
+    """Return a sensor by registry key or alias (``"S2C"``, ``"Sentinel-2C"``, ``"LC08"``).
 
     Raises
     ------
@@ -143,14 +147,45 @@ def get_sensor(name: str) -> Sensor:
 @functools.lru_cache(maxsize=None)
 def _load_sensor(key: str) -> Sensor:
     spec: SensorSpec = SENSOR_SPECS[key]
-    raw = RSR_reader(spec.pyrsr_satellite, spec.pyrsr_sensor,
-                     LayerBandsAssignment=[b.pyrsr_id for b in spec.bands])
-    bands = tuple(_band_from_curve(b, raw[b.pyrsr_id]) for b in spec.bands)
+    curves = _package_curves(spec) if spec.srf_file is not None else _pyrsr_curves(spec)
+    bands = tuple(_band_from_curve(b, curves[b.name]) for b in spec.bands)
     return Sensor(spec.key, spec.long_name, bands, spec.family)
 
 
+def _pyrsr_curves(spec: SensorSpec) -> dict[str, np.ndarray]:
+    """{band name: (n, 2) wavelength, response} from pyrsr's files for the sensor."""
+    raw = RSR_reader(spec.pyrsr_satellite, spec.pyrsr_sensor,
+                     LayerBandsAssignment=[b.pyrsr_id for b in spec.bands])
+    return {b.name: raw[b.pyrsr_id] for b in spec.bands}
+
+
+def _package_curves(spec: SensorSpec) -> dict[str, np.ndarray]:
+    """{band name: (n, 2) wavelength in nm, response} from the sensor's CSV in ``srf/data/``.
+
+    Raises
+    ------
+    ProductFormatError
+        If the table is missing (an installation without package data) or lacks a band.
+    """
+    table = resources.files("crossmask.srf").joinpath("data", spec.srf_file)
+    try:
+        with table.open("r", encoding="utf-8") as stream:
+            header = stream.readline().strip().split(",")
+            values = np.loadtxt(stream, delimiter=",", ndmin=2)
+    except (OSError, ValueError) as err:
+        raise ProductFormatError(f"{spec.curve_source}: cannot read the {spec.key} spectral "
+                                 f"responses ({err}); is crossmask installed with its "
+                                 "package data?") from err
+    missing = [b.name for b in spec.bands if b.name not in header[1:]]
+    if header[0] != "wavelength_nm" or missing or values.shape[1] != len(header):
+        raise ProductFormatError(f"{spec.curve_source}: expected columns wavelength_nm and "
+                                 f"{', '.join(b.name for b in spec.bands)}; found "
+                                 f"{', '.join(header)}")
+    return {b.name: values[:, [0, header.index(b.name)]] for b in spec.bands}
+
+
 def _band_from_curve(spec: BandSpec, curve: np.ndarray) -> Band:
-    """Put one raw pyrsr curve (µm or nm) on the shared nm grid, peak-normalised."""
+    """Put one raw curve (µm or nm) on the shared nm grid, peak-normalised."""
     wavelength, response = curve[:, 0].astype(float), curve[:, 1].astype(float)
     if wavelength.max() < 100.0:  # pyrsr's Landsat files are in µm
         wavelength = wavelength * 1000.0

@@ -1,5 +1,11 @@
-"""Sensor and band tables: what each sensor is called, where pyrsr keeps its responses,
-and each band's common name (STAC ``eo`` extension v1.1) and native resolution.
+"""Sensor and band tables: what each sensor is called, where its response curves come
+from (pyrsr, or a table shipped in ``crossmask/srf/data/``), and each band's common name
+(STAC ``eo`` extension v1.1) and native resolution.
+
+Registered: Landsat-8 OLI (L8), Landsat-9 OLI-2 (L9), Sentinel-2A/2B/2C MSI (S2A, S2B,
+S2C), Landsat-7 ETM+ (L7) and Landsat-5 TM (L5).  pyrsr has no Sentinel-2C, so S2C's
+curves are ESA's table (S2-SRF issue 4.0) shipped as ``data/S2C_MSI_SRF.csv``; its
+provenance and terms are in ``data/SOURCE.md``.
 
 Pure data.  Centre wavelengths and FWHM are not written here: they are computed from the
 response curves (see :mod:`crossmask.srf.registry`).
@@ -21,7 +27,8 @@ class BandSpec:
     name : str
         Agency band name, e.g. ``"B8A"``.
     pyrsr_id : str
-        Suffix of the pyrsr response file (``band_<id>``).
+        Suffix of the pyrsr response file (``band_<id>``); unused for sensors whose
+        curves come from a package table (whose columns are the band names).
     common_name : str
         STAC ``eo`` common name, e.g. ``"nir08"``.
     resolution : float
@@ -39,19 +46,33 @@ class BandSpec:
 
 @dataclass(frozen=True)
 class SensorSpec:
-    """A sensor: registry key, long name, pyrsr folders, bands and family.
+    """A sensor: registry key, long name, where its curves come from, bands and family.
 
-    Sensors of one ``family`` share band names and layout (``"MSI"``: Sentinel-2A/2B;
+    Sensors of one ``family`` share band names and layout (``"MSI"``: Sentinel-2A/2B/2C;
     ``"OLI"``: Landsat-8/9; ``"TM"``: Landsat-7 ETM+ and Landsat-5 TM): a model trained on
     one member takes the others' data without band adjustment.
+
+    The response curves come from exactly one place: ``srf_file``, a CSV shipped in
+    ``crossmask/srf/data/`` (column ``wavelength_nm`` in nm, then one column per band
+    ``name``), or, when ``srf_file`` is None, pyrsr's folder
+    ``pyrsr_satellite``/``pyrsr_sensor``.
     """
 
     key: str
     long_name: str
-    pyrsr_satellite: str
-    pyrsr_sensor: str
+    pyrsr_satellite: str | None
+    pyrsr_sensor: str | None
     bands: tuple[BandSpec, ...]
     family: str
+    srf_file: str | None = None
+
+    @property
+    def curve_source(self) -> str:
+        """Where the curves are read from, in words: ``"pyrsr Landsat-8/OLI_TIRS"`` or
+        ``"crossmask/srf/data/S2C_MSI_SRF.csv"``."""
+        if self.srf_file is not None:
+            return f"crossmask/srf/data/{self.srf_file}"
+        return f"pyrsr {self.pyrsr_satellite}/{self.pyrsr_sensor}"
 
 
 def _oli(satellite: str, key: str, long_name: str) -> SensorSpec:
@@ -70,8 +91,13 @@ def _oli(satellite: str, key: str, long_name: str) -> SensorSpec:
     ))
 
 
-def _msi(satellite: str, key: str, long_name: str) -> SensorSpec:
-    return SensorSpec(key, long_name, satellite, "MSI", family="MSI", bands=(
+def _msi(satellite: str | None, key: str, long_name: str,
+         srf_file: str | None = None) -> SensorSpec:
+    """A Sentinel-2 MSI: curves from pyrsr's ``<satellite>/MSI`` folder, or from
+    ``srf_file`` (then ``satellite`` is None)."""
+    pyrsr_sensor = "MSI" if satellite is not None else None
+    return SensorSpec(key, long_name, satellite, pyrsr_sensor, family="MSI", srf_file=srf_file,
+                      bands=(
         BandSpec("B1", "1", "coastal", 60),
         BandSpec("B2", "2", "blue", 10),
         BandSpec("B3", "3", "green", 10),
@@ -95,6 +121,7 @@ SENSOR_SPECS: dict[str, SensorSpec] = {
         _oli("Landsat-9", "L9", "Landsat-9 OLI-2"),
         _msi("Sentinel-2A", "S2A", "Sentinel-2A MSI"),
         _msi("Sentinel-2B", "S2B", "Sentinel-2B MSI"),
+        _msi(None, "S2C", "Sentinel-2C MSI", srf_file="S2C_MSI_SRF.csv"),
         SensorSpec("L7", "Landsat-7 ETM+", "Landsat-7", "ETM+", family="TM", bands=(
             BandSpec("B1", "1", "blue", 30),
             BandSpec("B2", "2", "green", 30),
@@ -123,6 +150,7 @@ SENSOR_ALIASES: dict[str, str] = {
     "LANDSAT9": "L9", "LANDSAT-9": "L9", "LC09": "L9", "LC9": "L9", "OLI2": "L9",
     "SENTINEL2A": "S2A", "SENTINEL-2A": "S2A", "S2A_MSI": "S2A",
     "SENTINEL2B": "S2B", "SENTINEL-2B": "S2B", "S2B_MSI": "S2B",
+    "SENTINEL2C": "S2C", "SENTINEL-2C": "S2C", "S2C_MSI": "S2C",
     "LANDSAT7": "L7", "LANDSAT-7": "L7", "LE07": "L7", "LE7": "L7", "ETM+": "L7", "ETM": "L7",
     "LANDSAT5": "L5", "LANDSAT-5": "L5", "LT05": "L5", "LT5": "L5", "TM": "L5",
 }

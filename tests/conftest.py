@@ -150,10 +150,13 @@ def biome_patches(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory):
-    """``crossmask demo --epochs 3`` run once through the CLI: ``(click result, out dir)``."""
-    from crossmask.cli import main
+    """``crossmask demo --epochs 3`` run once as a user runs it, in a subprocess with stdout
+    and stderr in one stream: ``(completed process, out dir)``."""
+    import subprocess
+    import sys
 
     out = tmp_path_factory.mktemp("demo") / "run"
-    result = CliRunner().invoke(main, ["demo", "-o", str(out), "--epochs", "3"],
-                                catch_exceptions=False)
-    return result, out
+    done = subprocess.run([sys.executable, "-m", "crossmask", "demo", "-o", str(out),
+                           "--epochs", "3"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True, timeout=1800)
+    return done, out

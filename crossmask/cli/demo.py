@@ -16,8 +16,11 @@ import click
               help="TOML (sensor, bands, [codes]) of --real-sample.")
 @click.option("--model", type=click.Path(exists=True, file_okay=False),
               help="Use this model folder instead of training the demo's UNmask.")
-@click.option("--epochs", default=40, show_default=True, help="Training epochs.")
-@click.option("--overwrite", is_flag=True, help="Replace an earlier demo run in the folder.")
+@click.option("--epochs", type=click.IntRange(min=1), default=40, show_default=True,
+              help="Training epochs.")
+@click.option("--overwrite", is_flag=True,
+              help="Replace an earlier demo run made with other settings (a run with the "
+                   "same settings resumes).")
 def command(output: str, real_sample: str | None, sample_config: str | None,
             model: str | None, epochs: int, overwrite: bool) -> None:
     """Simulate paired Landsat-8/Sentinel-2 data, fit, train, harmonise, evaluate, report."""
@@ -25,7 +28,7 @@ def command(output: str, real_sample: str | None, sample_config: str | None,
 
     start = time.perf_counter()
     result = run_demo(output, overwrite=overwrite, real_sample=real_sample,
-                      sample_config=sample_config, model=model, epochs=epochs)
+                      sample_config=sample_config, model=model, epochs=epochs, echo=click.echo)
     if result.adjustment_table is not None:
         click.echo("\nSentinel-2A → Landsat-8 band adjustment (OLS beside published HLS):")
         click.echo(result.adjustment_table.to_string(index=False))

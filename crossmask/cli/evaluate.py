@@ -6,7 +6,14 @@ from pathlib import Path
 
 import click
 
-from crossmask.cli.options import methods_opt, output_dir_opt, peers_opt, scheme_opt, sensor_opt
+from crossmask.cli.options import (
+    methods_opt,
+    output_dir_opt,
+    peers_opt,
+    scheme_opt,
+    sensor_opt,
+    split_names,
+)
 
 
 @click.command("evaluate")
@@ -24,38 +31,50 @@ from crossmask.cli.options import methods_opt, output_dir_opt, peers_opt, scheme
 @methods_opt
 @scheme_opt
 @peers_opt
-@click.option("--n-boot", default=1000, show_default=True, help="Bootstrap resamplings.")
+@click.option("--n-boot", type=click.IntRange(min=1), default=1000, show_default=True,
+              help="Bootstrap resamplings.")
+@click.option("--runtime", type=click.Choice(["auto", "keras", "onnx", "openvino"]),
+              help="What runs the networks (default: the config's, else keras); see "
+                   "`crossmask predict --help`.")
+@click.option("--precision", type=click.Choice(["fp32", "bf16"]),
+              help="fp32 (exact; default) or bf16 where the runtime and CPU offer it.")
 def command(config: Path | None, output: str, models: tuple[str, ...], data: str | None,
             sensor: str | None, bands: str | None, codes: str | None,
             methods: tuple[str, ...], scheme: str, peers: tuple[str, ...],
-            n_boot: int) -> None:
+            n_boot: int, runtime: str | None, precision: str | None) -> None:
     """Score models on labelled data with every harmonisation method; write a report.
 
     Either CONFIG.toml (see `crossmask.pipelines.evaluation.config`) or the one-off form
     --model M --data D [--sensor S --bands … --codes codes.toml --method …].
     """
-    from crossmask.errors import InputError
-    from crossmask.harmonize import METHODS
-    from crossmask.pipelines.evaluation.config import (
-        DatasetSpec,
-        EvaluationConfig,
-        ModelSpec,
-        load_config,
-    )
+    from crossmask.pipelines.evaluation.config import load_config
     from crossmask.pipelines.evaluation.run import run_evaluation
 
-    if config:
-        cfg = load_config(config)
-    else:
-        if not data or not (models or peers):
-            raise InputError("give CONFIG.toml, or --model and --data")
-        cfg = EvaluationConfig(
-            name=Path(output).name,
-            models=[ModelSpec(Path(m).name, str(m)) for m in models],
-            datasets=[DatasetSpec(Path(data).stem, str(data), config=codes, sensor=sensor,
-                                  bands=bands.split(",") if bands else None)],
-            methods=list(methods or METHODS), scheme=scheme, peers=list(peers),
-            n_boot=n_boot)
+    cfg = load_config(config) if config else _one_off(
+        output, models, data, sensor, bands, codes, methods, scheme, peers, n_boot)
+    cfg.runtime, cfg.precision = runtime or cfg.runtime, precision or cfg.precision
     result = run_evaluation(cfg, output)
+    for skip in result.skipped:
+        click.echo(f"warning: {skip}", err=True)
     click.echo(result.table.to_string(index=False))
-    click.echo(f"wrote {result.report} (tables: summary.csv/.md/.tex, results.csv)")
+    for paragraph in result.conclusion:
+        click.echo("\n" + paragraph)
+    click.echo(f"\nwrote {result.report} (tables: summary.csv/.md/.tex, results.csv)")
+
+
+def _one_off(output: str, models, data, sensor, bands, codes, methods, scheme, peers,
+             n_boot):
+    """The evaluation the one-off options describe; models named by their cards."""
+    from crossmask.errors import InputError
+    from crossmask.harmonize import METHODS
+    from crossmask.models.card import read_card
+    from crossmask.pipelines.evaluation.config import DatasetSpec, EvaluationConfig, ModelSpec
+
+    if not data or not (models or peers):
+        raise InputError("give CONFIG.toml, or --model and --data")
+    return EvaluationConfig(
+        name=Path(output).name,
+        models=[ModelSpec(read_card(m).label, str(m)) for m in models],
+        datasets=[DatasetSpec(Path(data).stem, str(data), config=codes, sensor=sensor,
+                              bands=split_names(bands))],
+        methods=list(methods or METHODS), scheme=scheme, peers=list(peers), n_boot=n_boot)

@@ -23,6 +23,21 @@ def list_cmd() -> None:
         click.echo(f"{name:8s} stride {MODELS[name].stride:2d}  {MODELS[name].description}")
 
 
+@command.command("export")
+@click.argument("model", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["onnx", "openvino"]), required=True,
+              help="onnx (needs crossmask[onnx]) or openvino IR (needs crossmask[openvino]).")
+@click.option("--tile", type=click.IntRange(min=1),
+              help="Fix the input to TILE x TILE px (default: any multiple of the stride).")
+@overwrite_opt
+def export_cmd(model: Path, fmt: str, tile: int | None, overwrite: bool) -> None:
+    """Export MODEL (a model folder) for a faster runtime; the card records it."""
+    from crossmask.models.export import export_model
+
+    files = export_model(model, fmt, tile, overwrite)
+    click.echo(f"wrote {', '.join(str(f) for f in files)}; run it with --runtime {fmt}")
+
+
 @command.command("import-ipluv")
 @click.argument("hdf5", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @output_dir_opt

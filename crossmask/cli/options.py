@@ -37,3 +37,25 @@ peers_opt = click.option(
 sensor_opt = click.option(
     "--sensor", help="Sensor of a GeoTIFF or band-file folder (e.g. S2A, L8).",
 )
+bands_opt = click.option(
+    "--bands", help="Band names of a GeoTIFF's bands in file order, comma-separated (when "
+                    "the file does not name them), e.g. B2,B3,B4,B8,B11,B12.",
+)
+
+
+runtime_opt = click.option(
+    "--runtime", type=click.Choice(["auto", "keras", "onnx", "openvino"]), default="keras",
+    show_default=True,
+    help="What runs the network: Keras, or a graph exported with `crossmask models export` "
+         "(auto: the fastest installed runtime with an export, else Keras).",
+)
+precision_opt = click.option(
+    "--precision", type=click.Choice(["fp32", "bf16"]), default="fp32", show_default=True,
+    help="fp32 is exact; bf16 (openvino on CPUs with AVX-512 BF16/AMX) is ~2-3x faster and "
+         "changes ~0.1 %% of pixels.",
+)
+
+
+def split_names(text: str | None) -> list[str] | None:
+    """``"B2, B3"`` → ``["B2", "B3"]``; None stays None."""
+    return [name.strip() for name in text.split(",") if name.strip()] if text else None

@@ -18,8 +18,9 @@ from crossmask.models.registry import list_models
 @click.option("-o", "--output", required=True, type=click.Path(file_okay=False),
               help="Run folder (runs/NAME); re-running resumes an interrupted run.")
 @click.option("--width", default=1.0, show_default=True, help="Channel width multiplier.")
-@click.option("--epochs", default=50, show_default=True)
-@click.option("--batch-size", default=8, show_default=True)
+@click.option("--epochs", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option("--batch-size", type=click.IntRange(min=1), default=8, show_default=True,
+              help="Global batch (split across replicas with a strategy).")
 @click.option("--lr", "learning_rate", default=1e-3, show_default=True)
 @click.option("--loss", type=click.Choice(["ce", "ce+dice"]), default="ce", show_default=True)
 @click.option("--class-weights", "class_weighting", type=click.Choice(["balanced", "none"]),
@@ -28,6 +29,10 @@ from crossmask.models.registry import list_models
 @click.option("--steps-per-epoch", type=int, help="Batches per epoch (default: all).")
 @click.option("--seed", default=0, show_default=True)
 @click.option("--gpu", "require_gpu", is_flag=True, help="Fail unless a GPU is visible.")
+@click.option("--strategy", type=click.Choice(["default", "mirrored", "multiworker"]),
+              default="default", show_default=True,
+              help="tf.distribute: mirrored = every local GPU (global batch split across "
+                   "them); multiworker = the machines in TF_CONFIG.")
 @overwrite_opt
 def command(data: str, split_path: str, output: str, overwrite: bool, **settings) -> None:
     """Train a cloud model on Landsat-8 Biome patches."""

@@ -287,7 +287,7 @@ def simulate_pair_set(root: str | Path, n_landsat: int = 6, n_sentinel: int = 3,
     from tqdm.auto import tqdm
 
     scenes, written = [], {}
-    for i in tqdm(range(n_landsat), desc="simulate", unit="ground", disable=not progress):
+    for i in tqdm(range(n_landsat), desc="simulate", unit="ground", disable=None if progress else True):
         ground = simulate_ground(plan, i)
         bands, mask = landsat_arrays(plan, i, ground)
         scene = write_biome_scene(landsat_root / plan.biomes[i] / "BC", plan.scene_ids[i],

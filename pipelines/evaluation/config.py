@@ -36,6 +36,7 @@ from crossmask.classes import SCHEMES
 from crossmask.errors import ConfigError, InputError
 from crossmask.harmonize import METHODS
 from crossmask.pipelines.evaluation.peers import PEERS
+from crossmask.pipelines.inference.tiling import check_tiling
 
 __all__ = ["DatasetSpec", "EvaluationConfig", "ModelSpec", "load_config"]
 
@@ -82,6 +83,8 @@ class EvaluationConfig:
     overlap: int = 64
     batch_size: int = 4
     quicklooks: int = 4
+    runtime: str = "keras"  # keras, onnx, openvino or auto (see crossmask.models.runtime)
+    precision: str = "fp32"
 
     def __post_init__(self) -> None:
         bad = [m for m in self.methods if m not in METHODS]
@@ -94,6 +97,9 @@ class EvaluationConfig:
         unknown = [p for p in self.peers if p not in PEERS]
         if unknown:
             raise ConfigError(f"unknown peers {unknown}; valid: {', '.join(PEERS)}")
+        if int(self.n_boot) != self.n_boot or self.n_boot < 1:
+            raise ConfigError(f"n_boot {self.n_boot} must be a positive number of resamplings")
+        check_tiling(self.tile, self.overlap, self.batch_size)
         if not self.models and not self.peers:
             raise InputError("the evaluation names no model (and no peer)")
         if not self.datasets:

@@ -265,6 +265,8 @@ def summarize(table: pd.DataFrame, by: Sequence[str] = ("dataset", "model", "met
         raise InputError(f"results table lacks columns {missing}; build it with scene_record")
     if not 0 < confidence < 1:
         raise InputError(f"confidence must lie between 0 and 1, not {confidence}")
+    if int(n_boot) != n_boot or n_boot < 1:
+        raise InputError(f"n_boot {n_boot} must be a positive number of resamplings")
     groups = table.groupby(by, sort=True, dropna=False) if by else [((), table)]
     rows = []
     for key, group in groups:

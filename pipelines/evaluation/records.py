@@ -16,9 +16,10 @@ from crossmask.atomic import atomic_output
 from crossmask.classes import ClassScheme
 from crossmask.fingerprint import changed_parts, digest
 from crossmask.pipelines.evaluation.config import EvaluationConfig
+from crossmask.pipelines.reporting.paths import file_stem
 
-__all__ = ["SceneOutcome", "load_record", "note_skip", "record_fingerprint", "record_key",
-           "save_record"]
+__all__ = ["PeerSkip", "SceneOutcome", "load_record", "note_skip", "record_fingerprint",
+           "record_key", "save_record"]
 
 log = logging.getLogger(__name__)
 
@@ -32,19 +33,38 @@ class SceneOutcome:
     quicklook: dict = field(default_factory=dict)
 
 
+@dataclass
+class PeerSkip:
+    """A peer detector left out of a dataset's scenes, and why (not installed, bands
+    the data lack); ``str()`` is a one-line message for a terminal."""
+
+    dataset: str
+    peer: str
+    reason: str
+    scenes: tuple[str, ...] = ()
+
+    def __str__(self) -> str:
+        count = f"{len(self.scenes)} scene{'s' if len(self.scenes) != 1 else ''}"
+        return f"{self.peer} skipped on dataset {self.dataset!r} ({count}): {self.reason}"
+
+
 def record_fingerprint(config: EvaluationConfig, scheme: ClassScheme, model_digest: str,
-                       scene_digest: str, method: str, adjustment, card) -> dict:
-    """Everything a (scene, model, method) record depends on, as named digests."""
+                       scene_digest: str, method: str, adjustment, card,
+                       runtime: str = "keras/fp32") -> dict:
+    """Everything a (scene, model, method) record depends on, as named digests
+    (``runtime``: what ran the network and in which precision)."""
     coefficients = {k: v for k, v in adjustment.to_dict().items() if k != "info"}
     return {"crossmask": __version__, "model": model_digest, "scene": scene_digest,
             "scheme": scheme.name, "method": method, "adjustment": digest(coefficients),
             "settings": digest({"threshold": card.threshold, "tile": config.tile,
-                                "overlap": config.overlap})}
+                                "overlap": config.overlap, "runtime": runtime})}
 
 
 def record_key(dataset: str, scene, model: str, method: str) -> str:
-    """File stem of a record: ``<dataset>__<scene>__<model>__<method>``."""
-    return f"{dataset}__{scene.scene_id}__{model}__{method}".replace("/", "_")
+    """File stem of a record: ``<dataset>__<scene>__<model>__<method>``, each part a
+    :func:`~crossmask.pipelines.reporting.paths.file_stem` (display names with spaces,
+    slashes or parentheses get a safe, distinct stem)."""
+    return "__".join(file_stem(part) for part in (dataset, scene.scene_id, model, method))
 
 
 def load_record(out_dir: Path, key: str, fingerprint: dict) -> SceneOutcome | None:
@@ -73,6 +93,7 @@ def save_record(out_dir: Path, key: str, fingerprint: dict, outcome: SceneOutcom
                 np.save(stream, outcome.thresholds)
     else:
         counts.unlink(missing_ok=True)
+    (folder / f"{key}.skipped").unlink(missing_ok=True)
     with atomic_output(folder / f"{key}.json", overwrite=True) as tmp:
         tmp.write_text(json.dumps({**outcome.record, "fingerprint": fingerprint},
                                   default=float) + "\n")
@@ -80,6 +101,7 @@ def save_record(out_dir: Path, key: str, fingerprint: dict, outcome: SceneOutcom
 
 
 def note_skip(out_dir: Path, key: str, reason: str) -> None:
+    """Leave ``records/<key>.skipped`` with the reason a combination was not scored."""
     folder = out_dir / "records"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"{key}.skipped").write_text(reason + "\n")

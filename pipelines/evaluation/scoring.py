@@ -27,6 +27,7 @@ from crossmask.harmonize import (
     build_adjustment,
     resample_window,
 )
+from crossmask.models.runtime import as_runner
 from crossmask.pipelines.evaluation.config import EvaluationConfig
 from crossmask.pipelines.evaluation.datasets import dataset_scenes
 from crossmask.pipelines.evaluation.metrics import (
@@ -36,6 +37,7 @@ from crossmask.pipelines.evaluation.metrics import (
 )
 from crossmask.pipelines.evaluation.peers import PEERS, peer_bands
 from crossmask.pipelines.evaluation.records import (
+    PeerSkip,
     SceneOutcome,
     load_record,
     note_skip,
@@ -52,7 +54,8 @@ __all__ = ["class_map", "evaluate_scene", "run_scenes"]
 
 def run_scenes(config: EvaluationConfig, out_dir: Path, models: dict,
                progress: bool = True, model_digests: dict | None = None):
-    """Yield a :class:`SceneOutcome` per (dataset, scene, model or peer, method).
+    """Yield a :class:`SceneOutcome` per (dataset, scene, model or peer, method), or a
+    :class:`PeerSkip` for a peer that cannot run on a scene.
 
     Finished combinations found under ``out_dir/records`` are loaded, not recomputed, when
     their fingerprint (model weights and card, scene files and codes, scheme, method,
@@ -63,33 +66,35 @@ def run_scenes(config: EvaluationConfig, out_dir: Path, models: dict,
     """
     scheme = get_scheme(config.scheme)
     adjustments: dict = {}
-    digests = model_digests or {n: digest(m[1].to_dict()) for n, m in models.items()}
+    models = {name: as_runner(model) for name, model in models.items()}
+    digests = model_digests or {n: digest(m.card.to_dict()) for n, m in models.items()}
     for spec in config.datasets:
         for index, scene in enumerate(dataset_scenes(spec)):
             scene_digest = digest(scene.identity())
             for name, model in models.items():
-                for method in _methods_for(config.methods, scene.sensor, model[1].sensor):
+                for method in _methods_for(config.methods, scene.sensor, model.card.sensor):
                     key = record_key(spec.name, scene, name, method)
-                    adjustment = _adjustment(scene, model[1], method, adjustments)
+                    adjustment = _adjustment(scene, model.card, method, adjustments)
                     stamp = record_fingerprint(config, scheme, digests[name], scene_digest,
-                                               method, adjustment, model[1])
+                                               method, adjustment, model.card,
+                                               f"{model.runtime}/{model.precision}")
                     yield load_record(out_dir, key, stamp) or save_record(
                         out_dir, key, stamp, evaluate_scene(
                             scene, model, method, scheme, config, adjustments,
                             dataset=spec.name, model_name=name,
                             keep_quicklook=index < config.quicklooks, progress=progress))
             for peer_name in config.peers:
-                outcome = _peer_outcome(out_dir, spec.name, scene, peer_name, scheme)
-                if outcome is not None:
-                    yield outcome
+                yield _peer_outcome(out_dir, spec.name, scene, peer_name, scheme)
 
 
 def evaluate_scene(scene: LabelledScene, model: tuple, method: str, scheme: ClassScheme,
                    config: EvaluationConfig, adjustments: dict, dataset: str,
                    model_name: str, keep_quicklook: bool = False,
                    progress: bool = False) -> SceneOutcome:
-    """Harmonise, predict and score one scene with one model and one method."""
-    _, card = model
+    """Harmonise, predict and score one scene with one model (a
+    :class:`~crossmask.models.runtime.Runner` or a ``(keras.Model, ModelCard)`` pair) and
+    one method."""
+    card = as_runner(model).card
     start = time.perf_counter()
     product = _harmonized(scene, card, method, adjustments)
     grid, tile, overlap = prepare_tiling([card], product, config.tile, config.overlap)
@@ -156,14 +161,16 @@ def _methods_for(methods: list[str], data_sensor: str, model_sensor: str) -> lis
 
 
 def _peer_outcome(out_dir: Path, dataset: str, scene, peer_name: str, scheme: ClassScheme):
-    peer = PEERS.get(peer_name)
-    if peer is None or not peer.available():
-        return None
-    bands, reason = peer_bands(peer, scene.sensor, scene.band_names)
+    """The peer's outcome on a scene, or a :class:`PeerSkip` saying why it was not run."""
+    peer = PEERS[peer_name]
     key = record_key(dataset, scene, peer_name, "native")
+    bands, inputs, reason = (peer_bands(peer, scene.sensor, scene.band_names)
+                             if peer.available() else
+                             (None, [], f"{peer.package} is not installed (pip install "
+                                        f"{peer.name})"))
     if bands is None:
         note_skip(out_dir, key, reason)
-        return None
+        return PeerSkip(dataset, peer_name, reason, (scene.scene_id,))
     stamp = {"crossmask": __version__, "peer": peer_name, "version": peer.version(),
              "scene": digest(scene.identity()), "scheme": scheme.name}
     cached = load_record(out_dir, key, stamp)
@@ -175,9 +182,9 @@ def _peer_outcome(out_dir: Path, dataset: str, scene, peer_name: str, scheme: Cl
     sweep = ThresholdAccumulator(positive=scheme.cloud_indices)
     for window in scene.grid.windows(1024):
         cube = np.stack([resample_window(scene, b, scene.grid, window) for b in bands], -1)
-        classes, prob = peer.predict(cube, bands)
+        classes, prob = peer.predict(cube, inputs)
         predicted = lut[classes]
-        predicted[np.isnan(cube).any(-1)] = IGNORE
+        predicted[~np.isfinite(cube).all(-1)] = IGNORE
         reference = to_classes(scene.read_reference(window), scheme)
         confusion.update(reference, predicted)
         sweep.update(reference, prob)

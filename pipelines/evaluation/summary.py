@@ -11,8 +11,8 @@ from crossmask.errors import InputError
 from crossmask.harmonize import METHODS
 from crossmask.pipelines.evaluation.metrics import ThresholdAccumulator, summarize
 
-__all__ = ["GROUP", "check_labelled", "harmonization_effect", "pooled_matrix",
-           "summary_table", "sweep_table", "threshold_table"]
+__all__ = ["GROUP", "check_labelled", "harmonization_effect", "oa_comparisons",
+           "pooled_matrix", "summary_table", "sweep_table", "threshold_table"]
 
 #: The columns one summary row stands for.
 GROUP = ("dataset", "model", "method")
@@ -121,3 +121,69 @@ def pooled_matrix(results: pd.DataFrame, dataset: str, model: str, method: str,
     rows = results[(results.dataset == dataset) & (results.model == model)
                    & (results.method == method)]
     return np.array([[rows[f"cm_{r}_{p}"].sum() for p in range(n)] for r in range(n)])
+
+
+def oa_comparisons(results: pd.DataFrame, n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
+    """The comparisons a report's conclusion states, per dataset.
+
+    The (model, method) of highest pixel-pooled OA is compared with the runner-up
+    (``against`` = ``"runner-up"``); each model's best method, when it harmonises, is
+    compared with the same model on unadjusted bands (``"none"``), unless that is the
+    runner-up comparison already; the best is also compared with every other peer
+    detector (``"peer"``, method ``native``).  ``d_oa`` is the difference of pooled OA in pp (as in
+    the summary table); ``d_lo``/``d_hi`` its 95 % interval from ``n_boot`` paired
+    bootstrap resamplings of the scenes both were scored on (NaN below two scenes).
+    A dataset with a single (model, method) gets one row with ``against`` empty.
+    """
+    rows = []
+    for dataset, data in results.groupby("dataset", sort=True):
+        counts = {key: _correct(group) for key, group in data.groupby(["model", "method"])}
+        ranked = sorted(counts, key=lambda k: (-_pooled(counts[k]), _ORDER.get(k[1], 99)))
+        best = ranked[0]
+        pairs = [("runner-up", best, ranked[1])] if len(ranked) > 1 else []
+        for model in dict.fromkeys(m for m, _ in ranked):
+            top = next(k for k in ranked if k[0] == model)
+            if top[1] != "none" and (model, "none") in counts \
+                    and (top, (model, "none")) != (best, ranked[1]):
+                pairs.append(("none", top, (model, "none")))
+        pairs += [("peer", best, key) for key in ranked[2:] if key[1] == "native"]
+        common = {"dataset": dataset, "scenes": int(data["scene_id"].nunique())}
+        if not pairs:
+            rows.append({**common, **_side(best, counts, ""), "against": ""})
+        for against, one, other in pairs:
+            rows.append({**common, **_side(one, counts, ""), "against": against,
+                         **_side(other, counts, "other_"),
+                         **_paired_oa(counts[one], counts[other], n_boot, seed)})
+    return pd.DataFrame(rows)
+
+
+def _correct(group: pd.DataFrame) -> pd.DataFrame:
+    """Per scene: correctly classified and labelled pixels (binary cloud / not cloud)."""
+    group = group.set_index("scene_id")
+    return pd.DataFrame({"correct": group["tp"] + group["tn"],
+                         "n": group[["tp", "fp", "fn", "tn"]].sum(axis=1),
+                         "abs_cad": group["cad"].abs()})
+
+
+def _pooled(counts: pd.DataFrame) -> float:
+    return float(counts["correct"].sum() / max(counts["n"].sum(), 1))
+
+
+def _side(key: tuple[str, str], counts: dict, prefix: str) -> dict:
+    return {f"{prefix}model": key[0], f"{prefix}method": key[1],
+            f"{prefix}oa": round(100 * _pooled(counts[key]), 3),
+            f"{prefix}abs_cad": round(float(counts[key]["abs_cad"].mean()), 3)}
+
+
+def _paired_oa(one: pd.DataFrame, other: pd.DataFrame, n_boot: int, seed: int) -> dict:
+    shared = one.index.intersection(other.index)
+    a, b = one.loc[shared, ["correct", "n"]].to_numpy(float), \
+        other.loc[shared, ["correct", "n"]].to_numpy(float)
+    d_oa = 100 * (_pooled(one) - _pooled(other))
+    lo = hi = float("nan")
+    if len(shared) > 1:
+        idx = np.random.default_rng(seed).integers(0, len(shared), (n_boot, len(shared)))
+        sa, sb = a[idx].sum(axis=1), b[idx].sum(axis=1)
+        diffs = 100 * (sa[:, 0] / np.maximum(sa[:, 1], 1) - sb[:, 0] / np.maximum(sb[:, 1], 1))
+        lo, hi = (round(float(v), 3) for v in np.percentile(diffs, [2.5, 97.5]))
+    return {"d_oa": round(d_oa, 3), "d_lo": lo, "d_hi": hi, "paired": len(shared)}

@@ -9,7 +9,6 @@ from xml.sax.saxutils import escape
 
 import rasterio
 import rasterio.shutil
-from rasterio.enums import Resampling
 
 from crossmask import __version__
 from crossmask.atomic import atomic_output
@@ -28,9 +27,13 @@ def mask_writer(path: str | Path, grid: Grid, class_names: list[str],
                 description: str = "cloud mask") -> Iterator[rasterio.io.DatasetWriter]:
     """Yield a dataset to write windows into; on exit it becomes a COG at ``path``.
 
-    uint8 class rasters get the colour table, class names (GDAL category names in the
-    ``.aux.xml`` sidecar, which QGIS shows, and ``CLASS_<i>`` tags) and nodata 255; float32
-    rasters (probabilities) get NaN nodata.  Nothing appears at ``path`` unless all succeeds.
+    Whatever its size, the output is a tiled (512 px blocks), deflate-compressed
+    Cloud-Optimised GeoTIFF with internal overviews down to one block (nearest for classes,
+    average for probabilities).  uint8 class rasters get the colour table, nodata 255 and
+    their class names inside the file (``CLASS_<i>`` metadata of the dataset and of band 1,
+    so copying the ``.tif`` alone keeps them) and as GDAL category names in the
+    ``.aux.xml`` sidecar (which QGIS shows); float32 rasters (probabilities) get NaN
+    nodata.  Nothing appears at ``path`` unless all succeeds.
     """
     path = Path(path)
     with atomic_output(path, overwrite) as final_tmp:
@@ -44,15 +47,12 @@ def mask_writer(path: str | Path, grid: Grid, class_names: list[str],
             with rasterio.open(staging, "w", **profile) as dst:
                 yield dst
                 if dtype == "uint8":
-                    dst.write_colormap(1, colormap)
-                    dst.update_tags(**{f"CLASS_{i}": name for i, name in enumerate(class_names)},
-                                    CLASS_NODATA=str(MASK_NODATA))
+                    _describe_classes(dst, class_names, colormap)
                 dst.update_tags(SOFTWARE=f"crossmask {__version__}")
                 dst.set_band_description(1, description)
-                _overviews(dst, grid, nearest=dtype == "uint8")
             rasterio.shutil.copy(staging, final_tmp, driver="COG", compress="deflate",
-                                 blocksize=512, overviews="force_use_existing",
-                                 bigtiff="if_safer")
+                                 blocksize=512, overviews="auto", bigtiff="if_safer",
+                                 resampling="nearest" if dtype == "uint8" else "average")
         finally:
             staging.unlink(missing_ok=True)
             Path(str(staging) + ".ovr").unlink(missing_ok=True)
@@ -60,10 +60,12 @@ def mask_writer(path: str | Path, grid: Grid, class_names: list[str],
         _write_category_names(path, class_names)
 
 
-def _overviews(dst, grid: Grid, nearest: bool) -> None:
-    factors = [f for f in (2, 4, 8, 16, 32) if min(grid.width, grid.height) // f >= 256]
-    if factors:
-        dst.build_overviews(factors, Resampling.nearest if nearest else Resampling.average)
+def _describe_classes(dst, class_names: list[str], colormap: dict) -> None:
+    """Colour table and class names of band 1, inside the file."""
+    dst.write_colormap(1, colormap)
+    names = {f"CLASS_{i}": name for i, name in enumerate(class_names)}
+    dst.update_tags(**names, CLASS_NODATA=str(MASK_NODATA))
+    dst.update_tags(1, **names, CLASS_NODATA=str(MASK_NODATA))
 
 
 def _write_category_names(path: Path, class_names: list[str]) -> None:

@@ -9,8 +9,7 @@ import pandas as pd
 
 from crossmask.atomic import atomic_output
 
-__all__ = ["adjustment_scatter", "confusion_grid", "metric_bars", "quicklook",
-           "threshold_curves"]
+__all__ = ["adjustment_scatter", "confusion_grid", "metric_bars", "threshold_curves"]
 
 
 def _pyplot():
@@ -83,8 +82,8 @@ def confusion_grid(summary_rows: list[tuple[str, np.ndarray]], class_names: list
     n = len(summary_rows)
     cols = min(n, 4)
     rows = int(np.ceil(n / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(3.1 * cols, 3.0 * rows), squeeze=False,
-                             constrained_layout=True)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.1 * cols, 3.3 * rows), squeeze=False,
+                             layout="constrained")
     for ax, (title, matrix) in zip(axes.ravel(), summary_rows):
         norm = matrix / np.maximum(matrix.sum(axis=1, keepdims=True), 1)
         ax.imshow(norm, vmin=0, vmax=1, cmap="Blues")
@@ -95,7 +94,7 @@ def confusion_grid(summary_rows: list[tuple[str, np.ndarray]], class_names: list
         ax.set_yticks(range(len(class_names)), class_names, fontsize=7)
         ax.set_xlabel("predicted", fontsize=7)
         ax.set_ylabel("reference", fontsize=7)
-        ax.set_title(title, fontsize=8)
+        ax.set_title(_wrap(title, 34), fontsize=8)
     for ax in axes.ravel()[n:]:
         ax.axis("off")
     return _save(fig, path)
@@ -112,45 +111,56 @@ def threshold_curves(tables: dict[str, pd.DataFrame], path: Path) -> Path:
         ax.set(xlabel="cloud-probability threshold", ylabel=name)
         ax.grid(alpha=0.3)
     axes[2].axhline(0, color="k", lw=0.5)
-    axes[0].legend(fontsize=7)
+    handles, names = axes[0].get_legend_handles_labels()
+    fig.legend(handles, [_wrap(n, 40) for n in names], loc="outside lower center",
+               ncol=min(len(names), 4), fontsize=7, frameon=False)
     return _save(fig, path)
 
 
 def metric_bars(table: pd.DataFrame, by: str, path: Path) -> Path:
-    """OA and |CAD| bars by ``by`` (biome or method), one bar group per model/method."""
+    """OA and mean |CAD| bars by ``by`` (biome or method), one bar per model (and method).
+
+    OA bars start at 0 % (the axis is never cut to exaggerate differences) and carry their
+    value; a dashed line per group marks the OA of a mask that calls every pixel clear
+    (100 % minus the reference cloud cover), the score a model must beat to be of use.
+    Each group shows only the bars it has, centred on its tick.
+    """
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
     plt = _pyplot()
     series = [c for c in ("model", "method") if c in table.columns and c != by]
     labels = table[series].astype(str).agg(" / ".join, axis=1) if series else table[by]
-    pivot_oa = table.assign(label=labels).pivot_table(index=by, columns="label",
-                                                      values="pooled_oa")
-    pivot_cad = table.assign(label=labels).pivot_table(index=by, columns="label",
-                                                       values="mean_abs_cad")
-    fig, axes = plt.subplots(1, 2, figsize=(13, 4), constrained_layout=True)
-    (pivot_oa * 100).plot.bar(ax=axes[0], rot=30, legend=False)
-    pivot_cad.plot.bar(ax=axes[1], rot=30)
-    axes[0].set(ylabel="OA %", ylim=(max(0, float(np.nanmin(pivot_oa.to_numpy())) * 100 - 10),
-                                     100))
-    axes[1].set(ylabel="|CAD| pp")
-    axes[1].legend(fontsize=7)
+    data = table.assign(label=labels)
+    groups, names = list(dict.fromkeys(data[by])), list(dict.fromkeys(labels))
+    colours = {n: f"C{i % 10}" for i, n in enumerate(names)}
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.4), layout="constrained")
+    for i, group in enumerate(groups):
+        rows = data[data[by] == group]
+        width = 0.8 / len(rows)
+        x = i - 0.4 + width * (np.arange(len(rows)) + 0.5)
+        colour = [colours[n] for n in rows["label"]]
+        oa = axes[0].bar(x, 100 * rows["pooled_oa"].to_numpy(float), width, color=colour)
+        axes[0].bar_label(oa, fmt="%.1f", label_type="center", rotation=90, fontsize=8,
+                          color="white")
+        cad = axes[1].bar(x, rows["mean_abs_cad"].to_numpy(float), width, color=colour)
+        axes[1].bar_label(cad, fmt="%.2f", fontsize=7)
+        clear = 100 - float(rows["pooled_ref_cloud_pct"].mean())
+        axes[0].hlines(clear, i - 0.45, i + 0.45, colors="k", linestyles="--", lw=1)
+    for ax, ylabel in zip(axes, ("OA % (bars from 0)", "mean |CAD| pp (bars from 0)")):
+        ax.set_xticks(range(len(groups)), [_wrap(g, 16) for g in groups],
+                      rotation=0 if len(groups) < 6 else 30)
+        ax.set(xlabel=by, ylabel=ylabel, xlim=(-0.6, len(groups) - 0.4))
+    axes[0].set_ylim(0, 100)
+    axes[1].set_ylim(0, axes[1].get_ylim()[1] * 1.08)  # room for the value labels
+    handles = [Patch(color=colours[n], label=_wrap(n, 40)) for n in names]
+    handles.append(Line2D([], [], color="k", ls="--", lw=1, label="all-clear mask"))
+    fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 4),
+               fontsize=7, frameon=False)
     return _save(fig, path)
 
 
-def quicklook(rgb: np.ndarray, reference: np.ndarray, predicted: np.ndarray,
-              colors: dict[int, tuple], title: str, path: Path) -> Path:
-    """RGB (2–98 % stretch), reference and predicted masks side by side."""
-    plt = _pyplot()
-    fig, axes = plt.subplots(1, 3, figsize=(12, 4.2), constrained_layout=True)
-    finite = rgb[np.isfinite(rgb)]
-    lo, hi = (np.percentile(finite, [2, 98]) if finite.size else (0.0, 1.0))
-    axes[0].imshow(np.clip((np.nan_to_num(rgb) - lo) / max(hi - lo, 1e-6), 0, 1))
-    for ax, mask, name in ((axes[1], reference, "reference"), (axes[2], predicted, "predicted")):
-        image = np.zeros((*mask.shape, 3))
-        for value, rgba in colors.items():
-            image[mask == value] = np.array(rgba[:3]) / 255
-        ax.imshow(image, interpolation="nearest")
-        ax.set_title(name)
-    axes[0].set_title("RGB")
-    for ax in axes:
-        ax.axis("off")
-    fig.suptitle(title, fontsize=9)
-    return _save(fig, path)
+def _wrap(text: str, width: int) -> str:
+    import textwrap
+
+    return "\n".join(textwrap.wrap(str(text), width)) or str(text)

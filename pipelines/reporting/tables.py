@@ -26,6 +26,9 @@ def paper_table(summary: pd.DataFrame) -> pd.DataFrame:
     out = summary[keys].copy()
     for label, column in PAPER_COLUMNS.items():
         if column in summary.columns:
+            if column == "n_scenes":
+                out[label] = summary[column].astype(int)
+                continue
             values = summary[column].astype(float)
             out[label] = (values * 100 if label in _PERCENT else values).round(
                 3 if "s/Mpx" in label else 2)
@@ -80,7 +83,7 @@ def _cell(value) -> str:
 
 def _tex(text) -> str:
     out = str(text)
-    for char, escaped in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"),
-                          ("_", r"\_"), ("#", r"\#"), ("|", r"$|$")):
-        out = out.replace(char, escaped)
-    return out
+    escapes = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "_": r"\_", "#": r"\#",
+               "|": r"$|$", "{": r"\{", "}": r"\}", "$": r"\$", "~": r"\textasciitilde{}",
+               "^": r"\textasciicircum{}", "Δ": r"$\Delta$"}
+    return "".join(escapes.get(char, char) for char in out)

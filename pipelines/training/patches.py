@@ -254,7 +254,10 @@ def make_dataset(patch_dir: str | os.PathLike, split_ids: Iterable[str], batch_s
             deterministic=True)
     if sample_weights:
         ds = ds.map(lambda x, y: (x, y, tf.cast(tf.not_equal(y, IGNORE), tf.float32)))
-    return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
+    ds = ds.batch(batch_size, drop_remainder=drop_remainder)
+    n = sum(s["patches"] for s in index["shards"] if str(patch_dir / s["file"]) in set(files))
+    batches = n // batch_size if drop_remainder else -(-n // batch_size)
+    return ds.apply(tf.data.experimental.assert_cardinality(batches)).prefetch(tf.data.AUTOTUNE)
 
 
 def _shard_files(patch_dir: Path, index: dict, split_ids: Iterable[str]) -> list[str]:

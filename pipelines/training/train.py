@@ -8,6 +8,7 @@ the same command is run again).
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -20,7 +21,9 @@ from crossmask.errors import InputError
 from crossmask.pipelines.training.patches import band_stats, load_index, make_dataset
 from crossmask.pipelines.training.split import Split
 
-__all__ = ["TrainConfig", "class_weights", "train"]
+__all__ = ["STRATEGIES", "TrainConfig", "class_weights", "distribution_strategy", "train"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -38,6 +41,7 @@ class TrainConfig:
     steps_per_epoch: int | None = None
     seed: int = 0
     require_gpu: bool = False
+    strategy: str = "default"  # "default", "mirrored" or "multiworker" (tf.distribute)
 
 
 def class_weights(patch_dir: Path, index: dict, scene_ids: list[str], n_classes: int,
@@ -93,10 +97,15 @@ def train(patch_dir: str | os.PathLike, split: Split, out_dir: str | os.PathLike
     val_ds = _weighted(make_dataset(patch_dir, split.val, config.batch_size, shuffle=False,
                                     augment=False, sample_weights=True), stats, weights)
     out_dir.mkdir(parents=True, exist_ok=True)
-    model = _compiled_model(config, len(index["bands"]), scheme.n_classes)
+    strategy = distribution_strategy(config.strategy)
+    with strategy.scope():
+        model = _compiled_model(config, len(index["bands"]), scheme.n_classes)
+    if config.steps_per_epoch:  # epochs of a set length: draw from an endless stream
+        train_ds = train_ds.repeat()
+    callbacks = _callbacks(config, out_dir) + ([_epoch_bar(config.epochs)] if progress else [])
     history = model.fit(train_ds, validation_data=val_ds, epochs=config.epochs,
-                        steps_per_epoch=config.steps_per_epoch, callbacks=_callbacks(config,
-                        out_dir), verbose=1 if progress else 0)
+                        steps_per_epoch=config.steps_per_epoch, callbacks=callbacks,
+                        shuffle=False, verbose=2 if log.isEnabledFor(logging.INFO) else 0)
     metrics = _validation_metrics(model, val_ds, scheme.n_classes)
     from crossmask.models.card import ModelCard, save_model
     from crossmask.models.registry import MODELS, model_stride
@@ -111,8 +120,30 @@ def train(patch_dir: str | os.PathLike, split: Split, out_dir: str | os.PathLike
                   "val_scenes": list(split.val), "split_seed": split.seed,
                   "epochs_run": len(_log_rows(out_dir)), "class_weights": weights,
                   "patch_size": index["size"], "patch_dir": str(patch_dir),
-                  "validation": metrics, "last_epoch": _last(history.history)})
+                  "validation": metrics, "last_epoch": _last(history.history),
+                  "replicas": strategy.num_replicas_in_sync})
     return save_model(model, card, out_dir, overwrite=True)
+
+
+#: ``--strategy`` → how training is spread over devices (``tf.distribute``).
+STRATEGIES = ("default", "mirrored", "multiworker")
+
+
+def distribution_strategy(name: str):
+    """The ``tf.distribute`` strategy of ``name``: ``default`` (one device), ``mirrored``
+    (every local GPU, else the CPU; the global batch is split across replicas) or
+    ``multiworker`` (the machines listed in the ``TF_CONFIG`` environment variable, each
+    mirrored over its devices; without TF_CONFIG, this machine alone)."""
+    import tensorflow as tf
+
+    if name not in STRATEGIES:
+        raise InputError(f"unknown strategy {name!r}; valid: {', '.join(STRATEGIES)}")
+    if name == "default":
+        return tf.distribute.get_strategy()
+    if name == "mirrored":
+        gpus = tf.config.list_logical_devices("GPU")
+        return tf.distribute.MirroredStrategy(devices=[d.name for d in gpus] or ["/cpu:0"])
+    return tf.distribute.MultiWorkerMirroredStrategy()
 
 
 def _check_device(require_gpu: bool) -> None:
@@ -123,6 +154,27 @@ def _check_device(require_gpu: bool) -> None:
     if not tf.config.list_physical_devices("GPU"):
         raise InputError("--gpu was given but TensorFlow sees no GPU (tensorflow-cpu is "
                          "installed by default; see README, GPU)")
+
+
+def _epoch_bar(epochs: int):
+    """A Keras callback showing one progress bar over the epochs (losses as postfix);
+    silent when stderr is not a terminal."""
+    import keras
+    from tqdm.auto import tqdm
+
+    class EpochBar(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.bar = tqdm(total=epochs, desc="train", unit="epoch", disable=None)
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.bar.n = epoch + 1
+            self.bar.set_postfix({k: f"{v:.4f}" for k, v in (logs or {}).items()
+                                  if "loss" in k})
+
+        def on_train_end(self, logs=None):
+            self.bar.close()
+
+    return EpochBar()
 
 
 def _weighted(ds, stats: dict, weights: list[float]):

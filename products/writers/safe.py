@@ -9,6 +9,7 @@ with GDAL's JP2OpenJPEG driver (lossless, uint16).  Used by tests, benchmarks an
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -17,6 +18,7 @@ import numpy as np
 import rasterio
 from affine import Affine
 
+from crossmask.errors import InputError
 from crossmask.srf import SENSOR_SPECS
 
 __all__ = ["MSI_BANDS", "synthetic_dn", "write_safe"]
@@ -51,6 +53,9 @@ def write_safe(parent: str | Path, dn: Mapping[str, np.ndarray] | None = None, *
 
     Parameters
     ----------
+    spacecraft : str
+        ``SPACECRAFT_NAME``, ``"Sentinel-2<unit>"`` (``"Sentinel-2A"``, ``"-2B"``, ``"-2C"``;
+        another unit letter writes a product the reader refuses as unregistered).
     dn : mapping of band name to uint16 array, optional
         Digital numbers per band at native resolution (10/20/60 m); bands left out are
         not written (to build a product with a missing band).  Default: synthetic.
@@ -63,8 +68,8 @@ def write_safe(parent: str | Path, dn: Mapping[str, np.ndarray] | None = None, *
     block : int, optional
         JPEG 2000 code-block tile size for large products (real ones use 1024).
     """
+    sat = _mission(spacecraft)
     dn = dict(dn) if dn is not None else synthetic_dn(size_60m, baseline, seed)
-    sat = "S2A" if spacecraft.endswith("A") else "S2B" if spacecraft.endswith("B") else "S2C"
     baseline_tag = "N" + baseline.replace(".", "")
     name = f"{sat}_MSI{level}_{sensing}_{baseline_tag}_R065_T{tile}_{sensing[:8]}T122156"
     safe = Path(parent) / f"{name}.SAFE"
@@ -82,11 +87,26 @@ def write_safe(parent: str | Path, dn: Mapping[str, np.ndarray] | None = None, *
         _write_jp2(path, array, res, origin, epsg, block)
         files.append(f"GRANULE/{granule}/IMG_DATA/{stem}_{band_id}")
     offsets = float(baseline) >= 4.0 if write_offsets is None else write_offsets
-    xml = _product_xml(spacecraft, baseline, level, sensing, granule, files, offsets)
+    xml = _product_xml(spacecraft, sat, baseline, level, sensing, granule, files, offsets)
     (safe / f"MTD_MSI{level}.xml").write_text(xml)
     (safe / "manifest.safe").write_text("<?xml version='1.0'?><xfdu:XFDU "
                                         "xmlns:xfdu='urn:ccsds:schema:xfdu:1'/>\n")
     return safe
+
+
+def _mission(spacecraft: str) -> str:
+    """``"Sentinel-2C"`` → ``"S2C"``, the mission id that starts product names.
+
+    Raises
+    ------
+    InputError
+        If ``spacecraft`` is not ``"Sentinel-2"`` followed by one unit letter.
+    """
+    match = re.fullmatch(r"Sentinel-2([A-Z])", spacecraft)
+    if not match:
+        raise InputError(f"spacecraft must be 'Sentinel-2' and a unit letter, e.g. "
+                         f"'Sentinel-2C', not {spacecraft!r}")
+    return f"S2{match.group(1)}"
 
 
 def _write_jp2(path: Path, array: np.ndarray, res: int, origin: tuple[float, float],
@@ -101,8 +121,8 @@ def _write_jp2(path: Path, array: np.ndarray, res: int, origin: tuple[float, flo
         dst.write(np.asarray(array, dtype=np.uint16), 1)
 
 
-def _product_xml(spacecraft: str, baseline: str, level: str, sensing: str, granule: str,
-                 files: list[str], offsets: bool) -> str:
+def _product_xml(spacecraft: str, sat: str, baseline: str, level: str, sensing: str,
+                 granule: str, files: list[str], offsets: bool) -> str:
     product_type = "S2MSI1C" if level == "L1C" else "S2MSI2A"
     quant = ("<QUANTIFICATION_VALUE unit=\"none\">10000</QUANTIFICATION_VALUE>" if level == "L1C"
              else "<QUANTIFICATION_VALUES_LIST><BOA_QUANTIFICATION_VALUE unit=\"none\">10000"
@@ -130,7 +150,7 @@ def _product_xml(spacecraft: str, baseline: str, level: str, sensing: str, granu
       <PRODUCT_TYPE>{product_type}</PRODUCT_TYPE>
       <PROCESSING_LEVEL>Level-{level[1:]}</PROCESSING_LEVEL>
       <PROCESSING_BASELINE>{baseline}</PROCESSING_BASELINE>
-      <Datatake datatakeIdentifier="GS2A_{sensing}_041696_N{baseline}">
+      <Datatake datatakeIdentifier="G{sat}_{sensing}_041696_N{baseline}">
         <SPACECRAFT_NAME>{spacecraft}</SPACECRAFT_NAME>
         <DATATAKE_TYPE>INS-NOBS</DATATAKE_TYPE>
         <DATATAKE_SENSING_START>{when}</DATATAKE_SENSING_START>
@@ -139,7 +159,7 @@ def _product_xml(spacecraft: str, baseline: str, level: str, sensing: str, granu
       </Datatake>
       <Product_Organisation>
         <Granule_List>
-          <Granule datastripIdentifier="S2A_OPER_MSI_{level}_DS_2APS_{sensing}" granuleIdentifier="{granule}" imageFormat="JPEG2000">
+          <Granule datastripIdentifier="{sat}_OPER_MSI_{level}_DS_2APS_{sensing}" granuleIdentifier="{granule}" imageFormat="JPEG2000">
             {image_files}
           </Granule>
         </Granule_List>

@@ -135,3 +135,52 @@ def test_fit_cli_prints_coefficients_beside_hls(invoke, tmp_path):
     bad = invoke("harmonize", "fit", "--source", "S3A", "-o", tmp_path / "x.json")
     assert bad.exit_code == 1 and "unknown sensor 'S3A'" in bad.output
     assert not (tmp_path / "x.json").exists()
+
+
+def test_six_band_sentinel2_stack_goes_through_apply_and_predict(bright_model, tmp_path,
+                                                                 invoke):
+    """B2, B3, B4, B8, B11, B12 as labelled S2 sets ship them: apply makes the model's bands."""
+    from crossmask.products.writers.geotiff import write_named_geotiff
+
+    rng = np.random.default_rng(1)
+    names = ["B2", "B3", "B4", "B8", "B11", "B12"]
+    stack = write_named_geotiff(tmp_path / "s2_six.tif", {
+        b: rng.uniform(0.05, 0.6, (24, 24)).astype("float32") for b in names})
+    plain = invoke("harmonize", "apply", stack, "--sensor", "S2A", "-o", tmp_path / "all.tif")
+    assert plain.exit_code == 1 and "band 'B1' is missing" in plain.output
+    assert "--model" in plain.output and "makes B2, B3, B4, B5, B6, B7" in plain.output
+    out = tmp_path / "l8.tif"
+    result = invoke("harmonize", "apply", stack, "--sensor", "S2A", "--model", bright_model,
+                    "-o", out)
+    assert result.exit_code == 0, result.output
+    with rasterio.open(out) as ds:
+        assert ds.descriptions == ("B2", "B3", "B4", "B5", "B6", "B7")
+        assert ds.profile["tiled"]  # even a 24 px output is tiled
+    mask = invoke("predict", bright_model, out, "-o", tmp_path / "mask.tif")
+    assert mask.exit_code == 0, mask.output
+    bands = invoke("harmonize", "apply", stack, "--sensor", "S2A", "--target-bands", "B2,B7",
+                   "-o", tmp_path / "two.tif")
+    assert bands.exit_code == 0 and "bands B2, B7" in bands.output
+
+
+def test_fit_prints_pass_through_not_nan(invoke, tmp_path):
+    result = invoke("harmonize", "fit", "--source", "S2B", "-o", tmp_path / "c.json")
+    assert result.exit_code == 0, result.output
+    cirrus = next(line for line in result.output.splitlines() if line.startswith("B9<-B10"))
+    assert "pass-through" in cirrus
+    assert "NaN" not in result.output and "-0.0000 " not in result.output
+
+
+def test_unwritable_output_is_one_line(safe_factory, tmp_path, invoke, monkeypatch):
+    import errno
+    import os
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(tmp_path / "o.tif"))
+
+    monkeypatch.setattr(os, "replace", full)
+    result = invoke("harmonize", "apply", safe_factory(), "-o", tmp_path / "o.tif",
+                    "--method", "none")
+    assert result.exit_code == 1 and "o.tif: No space left on device" in result.output
+    result = invoke("srf", "plot", "S2A", "L8", "-o", tmp_path / "srf.png")
+    assert result.exit_code == 1 and "No space left on device" in result.output

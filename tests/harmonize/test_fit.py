@@ -6,7 +6,12 @@ import numpy as np
 import pytest
 
 from crossmask.errors import MissingBandError, ProductFormatError, UnknownNameError
-from crossmask.harmonize import HLS_COEFFICIENTS, BandAdjustment, build_adjustment
+from crossmask.harmonize import (
+    HLS_COEFFICIENTS,
+    BandAdjustment,
+    applicable_methods,
+    build_adjustment,
+)
 from crossmask.harmonize.spectra import earthlib_library, synthetic_spectra, training_spectra
 from crossmask.srf import band_equivalent
 
@@ -80,6 +85,39 @@ def test_hls_is_only_for_sentinel2(spectra):
         build_adjustment("L7", "L8", "hls", spectra)
     hls = build_adjustment("S2B", "L8", "hls", spectra)
     assert hls.bands[2].coefficients == [1.0075] and "Claverie" in hls.info["citation"]
+
+
+def test_sentinel_2c_ols_slopes_land_within_0_03_of_sentinel_2a(spectra):
+    s2a = {b.target: b for b in build_adjustment("S2A", "L8", "ols", spectra).bands}
+    s2c = build_adjustment("S2C", "L8", "ols", spectra)
+    assert (s2c.source, s2c.target, s2c.method) == ("S2C", "L8", "ols")
+    for band in s2c.bands:
+        assert band.sources == s2a[band.target].sources
+        if band.target in REFLECTIVE_PAIRS:
+            slope, ref = band.coefficients[0], s2a[band.target].coefficients[0]
+            assert abs(slope - ref) < 0.03, band.target
+            assert abs(band.intercept) < 0.01 and band.metrics["r2"] > 0.99, band.target
+    # S2C's own curves are used: its B12 (2191 nm) is not S2A's (2202 nm), so the fits differ
+    s2c_b7 = next(b for b in s2c.bands if b.target == "B7")
+    assert s2c_b7.coefficients != s2a["B7"].coefficients
+
+
+def test_sentinel_2c_multivariate_fits_at_least_as_well_as_ols(spectra):
+    ols = build_adjustment("S2C", "L8", "ols", spectra)
+    multi = build_adjustment("S2C", "L8", "multivariate", spectra)
+    assert multi.source == "S2C" and "B10" not in multi.bands[0].sources
+    for a, b in zip(ols.bands, multi.bands):
+        if a.metrics:
+            assert b.metrics["rmse"] <= a.metrics["rmse"] + 1e-9
+            assert len(b.sources) == 12
+
+
+def test_hls_is_not_offered_for_sentinel_2c(spectra):
+    assert applicable_methods("S2C") == ["none", "ols", "multivariate"]
+    assert "hls" in applicable_methods("S2A") and "hls" in applicable_methods("Sentinel-2B")
+    assert "S2C" not in HLS_COEFFICIENTS
+    with pytest.raises(UnknownNameError, match="not S2C→L8; use --method ols or multivariate"):
+        build_adjustment("S2C", "L8", "hls", spectra)
 
 
 def test_none_method_is_the_pairing_with_unit_slopes(spectra):

@@ -217,3 +217,14 @@ def test_few_adam_steps_lower_the_loss(name):
     losses = [float(step(x, y)) for _ in range(30)]
     assert np.isfinite(losses).all()
     assert losses[-1] < 0.8 * losses[0], losses
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_one_model_predicts_tiles_of_several_sizes(name):
+    """Scenes give tiles of different sizes: the same model must take each in turn (DLmask's
+    bilinear up-sampling once failed on the second size)."""
+    model = tiny(name)
+    stride = model_stride(name)
+    for size in (2 * stride, 3 * stride, 2 * stride):
+        out = model.predict_on_batch(np.zeros((1, size, size + stride, BANDS), "float32"))
+        assert out.shape[1:3] == (size, size + stride)

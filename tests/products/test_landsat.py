@@ -145,9 +145,10 @@ def test_all_fill_scene(tmp_path):
 
 def test_unsupported_spacecraft(scene_dir):
     mtl = scene_dir / f"{SCENE}_MTL.txt"
-    mtl.write_text(mtl.read_text().replace('"LANDSAT_8"', '"LANDSAT_7"'))
-    with pytest.raises(ProductFormatError, match="'LANDSAT_7' is not supported; valid: "
-                                                 "LANDSAT_8, LANDSAT_9"):
+    mtl.write_text(mtl.read_text().replace('"LANDSAT_8"', '"LANDSAT_1"'))
+    with pytest.raises(ProductFormatError, match="'LANDSAT_1' is not supported; valid: "
+                                                 "(LANDSAT_4, )?LANDSAT_5, LANDSAT_7, "
+                                                 "LANDSAT_8, LANDSAT_9$"):
         open_landsat_scene(scene_dir)
 
 

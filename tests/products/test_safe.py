@@ -3,8 +3,10 @@
 import numpy as np
 import pytest
 
-from crossmask.errors import MissingBandError, ProductFormatError
+from crossmask.errors import InputError, MissingBandError, ProductFormatError
+from crossmask.harmonize import build_adjustment, harmonize_product
 from crossmask.products import open_product, open_safe
+from crossmask.products.writers.safe import write_safe
 
 
 def test_layout_is_the_real_one(safe_factory):
@@ -58,8 +60,55 @@ def test_missing_xml(safe_factory):
 
 
 def test_unregistered_spacecraft(safe_factory):
-    with pytest.raises(ProductFormatError, match="'Sentinel-2C' is not a registered sensor"):
-        open_safe(safe_factory(spacecraft="Sentinel-2C"))
+    safe = safe_factory(spacecraft="Sentinel-2D")
+    assert safe.name.startswith("S2D_MSIL1C_")
+    with pytest.raises(ProductFormatError, match=r"'Sentinel-2D' is not a registered sensor "
+                                                 r"\(supported: Sentinel-2A, Sentinel-2B, "
+                                                 r"Sentinel-2C\)"):
+        open_safe(safe)
+
+
+def test_sentinel_2c_product_opens_as_s2c(safe_factory, s2_dn):
+    safe = safe_factory(spacecraft="Sentinel-2C")
+    assert safe.name.startswith("S2C_MSIL1C_20230615T102021_N0509_")
+    xml = (safe / "MTD_MSIL1C.xml").read_text()
+    assert "<SPACECRAFT_NAME>Sentinel-2C</SPACECRAFT_NAME>" in xml and "GS2C_" in xml
+    product = open_product(safe)
+    assert (product.sensor, product.baseline) == ("S2C", "05.09")
+    assert len(product.band_names) == 13
+    product.check_bands(product.band_names)  # resolutions checked against the S2C registry
+    np.testing.assert_allclose(product.read("B8A")[3, 3], (s2_dn["B8A"][3, 3] - 1000) / 1e4,
+                               rtol=1e-6)
+
+
+def test_sentinel_2c_product_harmonises_to_landsat_8(safe_factory, tmp_path):
+    import rasterio
+
+    product = open_safe(safe_factory(spacecraft="Sentinel-2C"))
+    adjustment = build_adjustment("S2C", "L8", "ols")
+    out = harmonize_product(product, adjustment, tmp_path / "s2c_as_l8.tif", progress=False)
+    with rasterio.open(out) as ds:
+        assert ds.count == len(adjustment.target_bands) == 8
+        assert ds.res == (30.0, 30.0) and (ds.width, ds.height) == (24, 24)  # 720 m
+        harmonised = ds.read()
+    assert np.isnan(harmonised[:, 0, 0]).all()  # the nodata corner stays nodata
+    assert np.isfinite(harmonised[:, 4:, 4:]).all()
+    # L8 B5 <- S2C B8A: the mean over the scene follows the fitted line
+    nir = adjustment.bands[adjustment.target_bands.index("B5")]
+    assert nir.sources == ["B8A"]
+    b8a = product.read("B8A")
+    expect = nir.coefficients[0] * np.nanmean(b8a) + nir.intercept
+    assert np.nanmean(harmonised[4]) == pytest.approx(expect, abs=2e-3)
+    # an S2A adjustment is refused for an S2C product
+    with pytest.raises(InputError, match="product is S2C but the band adjustment is for S2A"):
+        harmonize_product(product, build_adjustment("S2A", "L8", "ols"), tmp_path / "x.tif",
+                          progress=False)
+
+
+def test_writer_refuses_a_spacecraft_that_is_not_a_sentinel_2(tmp_path, s2_dn):
+    with pytest.raises(InputError, match="not 'Landsat-8'"):
+        write_safe(tmp_path, s2_dn, spacecraft="Landsat-8")
+    assert not list(tmp_path.iterdir())  # nothing written
 
 
 def test_missing_band_file_names_the_file(safe_factory):

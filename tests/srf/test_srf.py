@@ -1,35 +1,114 @@
 """The sensor registry, band-equivalent convolution and the band pairing table."""
 
+import dataclasses
+from importlib import resources
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crossmask.errors import InputError, SpectralCoverageError, UnknownNameError
+from crossmask.errors import (
+    InputError,
+    ProductFormatError,
+    SpectralCoverageError,
+    UnknownNameError,
+)
 from crossmask.srf import (
     PAIRINGS,
+    SENSOR_SPECS,
     WAVELENGTHS,
     band_equivalent,
     band_pairs,
     get_sensor,
     list_sensors,
     normalize_band_name,
+    registry,
 )
 
 EARTHLIB_LIKE = np.concatenate([np.arange(400, 1350, 10), np.arange(1460, 1790, 10),
                                 np.arange(1960, 2451, 10)]).astype(float)
 
 
-def test_registry_lists_the_six_sensors():
-    assert list_sensors() == ["L8", "L9", "S2A", "S2B", "L7", "L5"]
+def test_registry_lists_the_seven_sensors():
+    assert list_sensors() == ["L8", "L9", "S2A", "S2B", "S2C", "L7", "L5"]
     assert get_sensor("Sentinel-2A").key == "S2A"
     assert get_sensor("lc08").key == "L8"
+
+
+@pytest.mark.parametrize("alias", ["S2C", "s2c", "Sentinel-2C", "SENTINEL2C", "S2C_MSI",
+                                   "sentinel 2c"])
+def test_sentinel_2c_is_registered_under_its_aliases(alias):
+    sensor = get_sensor(alias)
+    assert (sensor.key, sensor.long_name, sensor.family) == ("S2C", "Sentinel-2C MSI", "MSI")
+
+
+def test_sentinel_2c_has_the_msi_band_layout():
+    s2a, s2c = get_sensor("S2A"), get_sensor("S2C")
+    assert s2c.band_names == s2a.band_names
+    assert [(b.common_name, b.resolution, b.thermal) for b in s2c.bands] == \
+        [(b.common_name, b.resolution, b.thermal) for b in s2a.bands]
+    assert band_pairs("S2C") == band_pairs("S2A")
+
+
+def test_each_sensor_names_exactly_one_curve_source():
+    for spec in SENSOR_SPECS.values():
+        from_pyrsr = spec.pyrsr_satellite is not None and spec.pyrsr_sensor is not None
+        assert from_pyrsr != (spec.srf_file is not None), spec.key
+    assert SENSOR_SPECS["S2C"].srf_file == "S2C_MSI_SRF.csv"
+    assert SENSOR_SPECS["S2A"].srf_file is None
+
+
+def _esa_s2c_table() -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The shipped ESA table read directly (not through the registry)."""
+    path = resources.files("crossmask.srf").joinpath("data", "S2C_MSI_SRF.csv")
+    header = path.read_text().splitlines()[0].split(",")
+    values = np.loadtxt(str(path), delimiter=",", skiprows=1)
+    return values[:, 0], {name: values[:, i] for i, name in enumerate(header) if i}
+
+
+def test_sentinel_2c_curves_are_the_shipped_esa_table():
+    wl, table = _esa_s2c_table()
+    assert list(table) == get_sensor("S2C").band_names
+    assert (wl[0], wl[-1], np.diff(wl).max()) == (414, 2312, 1)
+    for name, response in table.items():
+        band = get_sensor("S2C").band(name)
+        on_grid = np.interp(WAVELENGTHS, wl, response, left=0, right=0)
+        np.testing.assert_allclose(band.response, on_grid / on_grid.max(), atol=1e-12)
+        centre = float(np.sum(wl * response) / np.sum(response))
+        assert band.center == pytest.approx(centre, abs=0.01), name
+
+
+# Response-weighted centres of ESA's S2-SRF issue 4.0 S2C sheet (srf/data/SOURCE.md), which
+# match the ESA reference wavelengths quoted for S2C (B1 444.2, B2 489.0, B3 560.6, B4 666.5,
+# B8 834.6, B12 2191.3 nm).
+S2C_CENTRES = {"B1": 444.2, "B2": 489.0, "B3": 560.6, "B4": 666.5, "B5": 707.1, "B6": 741.1,
+               "B7": 784.7, "B8": 834.6, "B8A": 865.6, "B9": 947.2, "B10": 1372.2,
+               "B11": 1612.0, "B12": 2191.3}
+
+
+def test_sentinel_2c_centres_match_esa_and_lie_near_sentinel_2a():
+    s2a, s2b, s2c = get_sensor("S2A"), get_sensor("S2B"), get_sensor("S2C")
+    for name, centre in S2C_CENTRES.items():
+        assert s2c.band(name).center == pytest.approx(centre, abs=1.0), name
+        if name != "B12":  # same band design: within a few nm of S2A
+            assert abs(s2c.band(name).center - s2a.band(name).center) < 4.0, name
+    # B12 differs most between units (S2A 2202 nm, S2B 2186 nm); S2C lies between them.
+    assert s2b.band("B12").center < s2c.band("B12").center < s2a.band("B12").center
+    assert s2c.band("B8A").fwhm == pytest.approx(20.5, abs=3)  # narrow NIR as on S2A/S2B
+
+
+def test_missing_package_table_is_a_clear_error():
+    spec = dataclasses.replace(SENSOR_SPECS["S2C"], srf_file="NOT_THERE.csv")
+    with pytest.raises(ProductFormatError, match="NOT_THERE.csv: cannot read the S2C"):
+        registry._package_curves(spec)
 
 
 @pytest.mark.parametrize("sensor, band, centre, resolution", [
     ("L8", "B5", 865, 30), ("L8", "B6", 1609, 30), ("S2A", "B8A", 865, 20),
     ("S2A", "B2", 492, 10), ("S2B", "B12", 2186, 20), ("L7", "B4", 835, 30),
     ("L5", "B7", 2217, 30), ("L9", "B1", 443, 30), ("L8", "B10", 10900, 100),
+    ("S2C", "B2", 489, 10), ("S2C", "B8A", 866, 20), ("S2C", "B11", 1612, 20),
 ])
 def test_band_centres_are_in_nm_whatever_the_file_unit(sensor, band, centre, resolution):
     b = get_sensor(sensor).band(band)
@@ -119,8 +198,9 @@ def test_standard_pairing_is_the_published_one():
     assert band_pairs("L5")["B6"] == "B5"
 
 
-@pytest.mark.parametrize("source, target", [("S2A", "L8"), ("S2B", "L8"), ("L9", "L8"),
-                                            ("L7", "L8"), ("L5", "L8"), ("L8", "S2A")])
+@pytest.mark.parametrize("source, target", [("S2A", "L8"), ("S2B", "L8"), ("S2C", "L8"),
+                                            ("L9", "L8"), ("L7", "L8"), ("L5", "L8"),
+                                            ("L8", "S2A"), ("L8", "S2C")])
 def test_paired_bands_share_a_common_name(source, target):
     src, tgt = get_sensor(source), get_sensor(target)
     for t, s in band_pairs(source, target).items():
@@ -131,3 +211,11 @@ def test_paired_bands_share_a_common_name(source, target):
 def test_unpaired_families_raise():
     with pytest.raises(UnknownNameError, match="no band pairing from L8 to L7"):
         band_pairs("L8", "L7")
+
+
+def test_package_table_without_a_band_column_is_refused(monkeypatch, tmp_path):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "S2C_MSI_SRF.csv").write_text("wavelength_nm,B1,B2\n500,0.5,1\n501,1,0\n")
+    monkeypatch.setattr(registry.resources, "files", lambda package: tmp_path)
+    with pytest.raises(ProductFormatError, match="expected columns wavelength_nm and B1, B2, B3"):
+        registry._package_curves(SENSOR_SPECS["S2C"])

@@ -210,3 +210,88 @@ def test_real_patch_with_other_codes_is_not_served_stale(shared_file, tmp_path):
         oa[shadow_as] = _oa(run_evaluation(config, out, progress=False))["none"]
     assert oa["shadow"] == pytest.approx(96.44, abs=0.01)
     assert oa["cloud"] == pytest.approx(85.74, abs=0.01)
+
+
+def test_a_config_error_leaves_no_output_folder(model_dir, tmp_path):
+    """Inputs are checked before the report folder is made: nothing is left behind."""
+    config = dict(UKIS_CSMASK_S2, bands=["B2", "B3", "B4", "B8", "B11", "B1"])
+    folder = tmp_path / "nosw22"
+    write_npz_scene(folder, "s", size=32, config=config)
+    out = tmp_path / "deep" / "report"
+    with pytest.raises(MissingBandError):
+        run_evaluation(config_for(model_dir, folder), out, progress=False)
+    assert not (tmp_path / "deep").exists()
+
+
+def test_a_later_dataset_the_model_cannot_be_fed_fails_before_scoring(model_dir, dataset,
+                                                                      tmp_path, monkeypatch):
+    from crossmask.pipelines.evaluation import scoring
+
+    folder = tmp_path / "nosw22"
+    write_npz_scene(folder, "s", size=32, config=dict(UKIS_CSMASK_S2, bands=[
+        "B2", "B3", "B4", "B8", "B11", "B1"]))
+    config = config_for(model_dir, dataset, methods=["none"])
+    config.datasets.append(DatasetSpec("bad", str(folder)))
+    monkeypatch.setattr(scoring, "evaluate_scene", lambda *a, **k: pytest.fail("scored"))
+    with pytest.raises(MissingBandError, match="L8 B7 needs S2A B12"):
+        run_evaluation(config, tmp_path / "r", progress=False)
+    assert not (tmp_path / "r").exists()
+
+
+def test_progress_bar_counts_scene_model_method_runs(model_dir, dataset, tmp_path,
+                                                     monkeypatch):
+    from crossmask.pipelines.evaluation import run
+
+    bars = []
+
+    def spy(iterable, **kwargs):
+        bars.append({**kwargs, "counted": 0})
+        for item in iterable:
+            bars[-1]["counted"] += 1
+            yield item
+
+    monkeypatch.setattr(run, "tqdm", spy)
+    run_evaluation(config_for(model_dir, dataset, methods=["none", "ols"]), tmp_path / "r")
+    assert len(bars) == 1
+    assert bars[0]["total"] == bars[0]["counted"] == 2 * 2  # scenes × methods
+    assert "scene × model × method" in bars[0]["desc"]
+
+
+def _fake_peer(monkeypatch, name: str, package: str, needs: tuple[str, ...]):
+    from crossmask.pipelines.evaluation.peers import PEERS, Peer
+
+    monkeypatch.setitem(PEERS, name, Peer(name, package, ("clear", "cloud"), needs))
+
+
+def test_skipped_peers_are_collected_not_only_filed(model_dir, dataset, tmp_path, monkeypatch):
+    from crossmask.pipelines.evaluation.records import PeerSkip
+
+    _fake_peer(monkeypatch, "no-bands", "numpy", ("B2", "B10"))
+    _fake_peer(monkeypatch, "absent", "crossmask_no_such_package", ("B2",))
+    out = tmp_path / "r"
+    result = run_evaluation(config_for(model_dir, dataset, methods=["none"],
+                                       peers=["no-bands", "absent"]), out, progress=False)
+    assert [(s.dataset, s.peer, s.scenes) for s in result.skipped] == [
+        ("ukis", "no-bands", ("scene0", "scene1")), ("ukis", "absent", ("scene0", "scene1"))]
+    assert all(isinstance(s, PeerSkip) for s in result.skipped)
+    assert "B10" in result.skipped[0].reason and "not installed" in result.skipped[1].reason
+    assert str(result.skipped[0]).startswith("no-bands skipped on dataset 'ukis' (2 scenes): ")
+    html = (out / "report.html").read_text()
+    assert "Not scored" in html and "no-bands" in html and "not installed" in html
+    assert len(list((out / "records").glob("*.skipped"))) == 4
+    assert result.conclusion and result.conclusion[0].startswith("ukis (2 scenes): ")
+
+
+def test_display_names_with_spaces_slashes_and_parentheses(model_dir, dataset, tmp_path):
+    """Names are kept as given in tables and never share a record or figure file."""
+    names = ["Bright U-Net (L8 Biome, 6 bands)", "net/1", "net_1"]
+    config = EvaluationConfig(name="names", models=[ModelSpec(n, str(model_dir)) for n in names],
+                              datasets=[DatasetSpec("ukis like", str(dataset))],
+                              methods=["none"], n_boot=20)
+    out = tmp_path / "r"
+    result = run_evaluation(config, out, progress=False)
+    assert list(result.table["model"]) == names
+    assert len(list((out / "records").glob("*.json"))) == len(result.results) == 2 * 3
+    looks = [p.name for p in (out / "figures").glob("quicklook_*.png")]
+    assert len(looks) == 2 * 3 and all(" " not in n and "(" not in n for n in looks)
+    assert "Bright U-Net (L8 Biome, 6 bands)" in (out / "report.html").read_text()

@@ -42,14 +42,16 @@ def test_training_lowers_the_loss_and_predicts_a_scene(prepared, tmp_path):
     assert 0 <= result.cloud_fraction <= 1 and result.mask.exists()
 
 
-def test_interrupted_training_resumes_without_losing_epochs(prepared, tmp_path, monkeypatch):
+@pytest.mark.parametrize("strategy", ["default", "mirrored"])
+def test_interrupted_training_resumes_without_losing_epochs(prepared, tmp_path, monkeypatch,
+                                                            strategy):
     import keras
 
     from crossmask.pipelines.training import train as train_module
 
     _, split_path, patches = prepared
     out = tmp_path / "resumable"
-    config = TrainConfig(model="unmask", width=0.25, epochs=3, batch_size=4)
+    config = TrainConfig(model="unmask", width=0.25, epochs=3, batch_size=4, strategy=strategy)
 
     class Interrupt(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
