@@ -41,12 +41,10 @@ import argparse
 import importlib.util
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
 import time
-from importlib import metadata
 from pathlib import Path
 
 from inference_models import CROSSMASK_MODELS, IPLUV, S2CLOUDLESS, UKIS, UNMASK6
@@ -155,6 +153,11 @@ def measure_peers(models: list[str], source: Path, size: int, args, info: dict) 
         if importlib.util.find_spec(package) is None:
             rows.append(row | {"error": f"{package} not installed (pip install {name})"})
             continue
+        edge = size
+        if name == S2CLOUDLESS and args.s2cloudless_size < size:  # per-pixel: a crop will do
+            edge = args.s2cloudless_size
+            source = write_crop(source, args.workdir / f"l8_{edge}px_8band.tif", edge)
+            row["label"] = f"{name} ({edge}² crop)"
         spec = {"input": str(source), "batch": row["batch"],
                 "out": str(args.workdir / f"mask_{name}.tif")}
         task = "ukis-e2e" if name == UKIS else "s2cloudless"
@@ -162,7 +165,7 @@ def measure_peers(models: list[str], source: Path, size: int, args, info: dict) 
         if "error" in e2e:
             rows.append(row | {"error": e2e["error"]})
             continue
-        row["e2e"] = finish(e2e, size * size)
+        row["e2e"] = finish(e2e, edge * edge)
         net = spawn({**spec, "task": "ukis-network" if name == UKIS else "s2cloudless",
                      "network": True})
         rows.append(_with_network(row, net))
@@ -219,6 +222,9 @@ def parse_args() -> argparse.Namespace:
     add("--tile", type=int, default=512)
     add("--batch-size", type=int, default=4)
     add("--ukis-batch", type=int, default=4, help="CSmask batch size")
+    add("--s2cloudless-size", type=int, default=1024, help="s2cloudless runs on this top-left "
+        "crop of the input (a per-pixel classifier at ~0.07 Mpx/s: Mpx/s do not depend on "
+        "the size)")
     add("--sweep", help=f"tile x batch settings ('' skips; default {DEFAULT_SWEEP}, "
         "--quick 256x8,512x4)")
     add("--sweep-size", type=int, help="edge of the sweep input (default 2048, quick 512)")
@@ -326,34 +332,11 @@ def measure_accuracy(args, infos: dict, runtimes: list[str], precisions: list[st
 
 
 # --------------------------------------------------------------------------- output
-def machine() -> dict:
-    flags, model = set(), "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-            elif line.startswith("flags"):
-                flags = set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    found = {"python": platform.python_version()}
-    for dist in ("crossmask", "numpy", "tensorflow-cpu", "tensorflow", "keras", "onnxruntime",
-                 "openvino", "tf2onnx", "rasterio", "ukis-csmask", "s2cloudless", "lightgbm"):
-        try:
-            found[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            pass
-    simd = sorted(f for f in flags if f in ("avx2", "fma", "avx512f", "avx512_bf16",
-                                            "amx_bf16", "avx512_vnni"))
-    return {"cpu": model, "cpu_count": os.cpu_count(), "simd": simd,
-            "platform": platform.platform(), "versions": found}
-
-
 def report(args, rows: dict, notes: list[str]) -> dict:
     import inference_report as rep
 
     peak = max(rows[k].get("gflops", 0) for k in ("matmul_before", "matmul_after"))
-    say(f"\n## Inference on {os.cpu_count()} CPU cores ({machine()['cpu']}), load average "
+    say(f"\n## Inference on {os.cpu_count()} CPU cores ({rep.machine()['cpu']}), load average "
         f"{rows['load_before'][0]:.2f} before, {rows['load_after'][0]:.2f} after; matmul "
         f"peak {peak:.1f} GFLOP/s (4096² float32 numpy, best of 3)\n")
     say(f"### {args.size} × {args.size} px input, tile {args.tile} × batch "
@@ -382,6 +365,8 @@ def report(args, rows: dict, notes: list[str]) -> dict:
 
 
 def main() -> None:
+    import inference_report
+
     args = parse_args()
     if args.child:
         child(json.loads(args.child))
@@ -392,7 +377,7 @@ def main() -> None:
     summary = report(args, rows, notes)
     record = {"benchmark": "inference", "size_px": args.size, "tile": args.tile,
               "batch_size": args.batch_size, "overlap": OVERLAP, "quick": args.quick,
-              "sweep_size_px": args.sweep_size, "machine": machine(),
+              "sweep_size_px": args.sweep_size, "machine": inference_report.machine(),
               "load_average_before": rows.pop("load_before"),
               "load_average_after": rows.pop("load_after"), **rows, **summary,
               "total_s": time.perf_counter() - start, "notes": notes}

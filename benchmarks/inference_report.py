@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import platform
 from collections import defaultdict
+from importlib import metadata
+from pathlib import Path
 
 
 def _f(value, fmt: str = ".2f", empty: str = "–") -> str:
@@ -23,19 +27,21 @@ def main_table(rows: list[dict], peak: float) -> str:
     body, refused = [], defaultdict(list)
     for r in rows:
         if r.get("error"):
-            refused[r["error"]].append(f"{r['label']}/{r['runtime']}/{r['precision']}")
+            reason = r["error"].split(" — ")[0]
+            refused[reason].append(f"{r['label']}/{r['runtime']}/{r['precision']}")
             continue
         e, n = r["e2e"], r.get("net") or {}
         body.append([
-            r["label"], r["runtime"], r["precision"], f"{r['params'] / 1e6:.2f} M",
+            r["label"], r["runtime"], r["precision"],
+            _f(r.get("params") and r["params"] / 1e6, ".2f") + " M" if r.get("params") else "–",
             _f(r.get("flops_per_px") and r["flops_per_px"] / 1e3, ".1f"),
-            f"{e.get('tile') or '-'}×{r['batch']}", _f(e.get("work")), _f(e["seconds"], ".1f"),
+            f"{e['tile']}×{r['batch']}" if e.get("tile") else "per pixel", _f(e.get("work")), _f(e["seconds"], ".1f"),
             _f(e["mpx_s"]), _f(n.get("mpx_s")), _f(r.get("ratio")), _f(r.get("ratio_tiled")),
             _f(e.get("net_inside_mpx_s")), _f(r.get("gflops"), ".1f"),
             _f(r.get("gflops") and 100 * r["gflops"] / peak, ".0f"), _f(e["peak_rss_mb"], ".0f")])
     out = _table(header, body)
     for reason, which in refused.items():
-        out += f"\n\nnot run ({', '.join(which)}): {reason}"
+        out += f"\n\nnot run: {', '.join(which)} — {reason}"
     return out
 
 
@@ -83,7 +89,7 @@ def accuracy_table(result: dict) -> str:
     body = []
     for r in result.get("rows", []):
         if r.get("error"):
-            body.append([r["runtime"], r["precision"], "-", r["error"][:90]]
+            body.append([r["runtime"], r["precision"], "-", r["error"].split(" — ")[0][:90]]
                         + [""] * (len(header) - 4))
             continue
         cells = []
@@ -108,3 +114,26 @@ def scene_table(rows: list[dict], n_px: int) -> str:
                      _f(r.get("predict_s"), ".1f"), _f(n_px / r["wall_s"] / 1e6),
                      _f(r["peak_rss_mb"], ".0f"), _f(r.get("cloud_percent"), ".1f")])
     return _table(header, body)
+
+
+def machine() -> dict:
+    flags, model = set(), "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+            elif line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    found = {"python": platform.python_version()}
+    for dist in ("crossmask", "numpy", "tensorflow-cpu", "tensorflow", "keras", "onnxruntime",
+                 "openvino", "tf2onnx", "rasterio", "ukis-csmask", "s2cloudless", "lightgbm"):
+        try:
+            found[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            pass
+    simd = sorted(f for f in flags if f in ("avx2", "fma", "avx512f", "avx512_bf16",
+                                            "amx_bf16", "avx512_vnni"))
+    return {"cpu": model, "cpu_count": os.cpu_count(), "simd": simd,
+            "platform": platform.platform(), "versions": found}

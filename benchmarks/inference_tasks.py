@@ -110,12 +110,13 @@ def load(spec: dict):
     from crossmask.models.runtime import bf16_cpu, load_runner
 
     try:
-        return load_runner(spec["model_dir"], spec["runtime"], spec["precision"]), None
+        return load_runner(spec["model_dir"], spec["runtime"], spec["precision"],
+                           threads=spec.get("threads")), None
     except InputError as err:
         if spec["precision"] == "bf16" and spec["runtime"] != "openvino":
-            return None, f"the {spec['runtime']} runtime runs fp32 only ({err})"
+            return None, f"the {spec['runtime']} runtime runs fp32 only — {err}"
         if spec["precision"] == "bf16" and not bf16_cpu():
-            return None, f"not supported on this CPU (no AVX-512 BF16/AMX) ({err})"
+            return None, f"not supported on this CPU (no AVX-512 BF16/AMX) — {err}"
         return None, str(err)
 
 

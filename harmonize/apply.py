@@ -86,7 +86,8 @@ class HarmonizedProduct(Product):
 def harmonize_product(product: Product, adjustment: BandAdjustment, output: str | Path,
                       grid: Grid | None = None, resolution: float = 30.0,
                       dtype: str = "float32", window_size: int = 1024, workers: int = 2,
-                      overwrite: bool = False, progress: bool = True) -> Path:
+                      overwrite: bool = False, progress: bool = True,
+                      tags: dict | None = None) -> Path:
     """Write ``product`` as target-sensor reflectance on ``grid`` (default: 30 m, own CRS).
 
     Parameters
@@ -98,6 +99,8 @@ def harmonize_product(product: Product, adjustment: BandAdjustment, output: str 
         Output window edge in pixels; bounds memory (≈ bands × window² × 4 bytes × 9).
     workers : int
         Windows processed concurrently (GDAL decodes in threads).
+    tags : dict, optional
+        Extra dataset metadata for the output.
 
     Raises
     ------
@@ -117,6 +120,7 @@ def harmonize_product(product: Product, adjustment: BandAdjustment, output: str 
         with rasterio.open(tmp, "w", **_profile(grid, len(adjustment.target_bands), dtype,
                                                 window_size)) as dst:
             _describe(dst, product, adjustment, dtype)
+            dst.update_tags(**(tags or {}))
             with ThreadPoolExecutor(max(1, workers)) as pool:
                 results = pool.map(lambda w: harmonize_window(product, adjustment, grid, w),
                                    windows)

@@ -21,7 +21,7 @@ The rest of crossmask imports readers only through this package.
 """
 
 from crossmask.products.arrays import ArrayProduct, ArrayScene, array_product
-from crossmask.products.bandfiles import BandFilesProduct, open_band_files
+from crossmask.products.bandfiles import BandFilesProduct, is_band_folder, open_band_files
 from crossmask.products.datasets.biome import (
     BIOME_CODES,
     BIOMES,
@@ -72,6 +72,7 @@ __all__ = [
     "cloudsen12_code_of",
     "find_biome_scenes",
     "find_labelled_scenes",
+    "is_band_folder",
     "normalize_biome",
     "open_band_files",
     "open_biome_scene",

@@ -28,7 +28,7 @@ from crossmask.products.grid import Grid, read_grid, read_window
 from crossmask.products.product import Product
 from crossmask.srf import get_sensor, normalize_band_name
 
-__all__ = ["BandFilesProduct", "open_band_files"]
+__all__ = ["BandFilesProduct", "is_band_folder", "open_band_files"]
 
 _BAND_TOKEN = re.compile(r"_(B(?:and)?_?\d{1,2}A?)(?=[_.])", re.IGNORECASE)
 
@@ -69,6 +69,13 @@ class BandFilesProduct(Product):
 
     def identity(self) -> dict:
         return {**super().identity(), "scales": self.scales}
+
+
+def is_band_folder(folder: str | Path) -> bool:
+    """Whether ``folder`` holds one scene as band files: GeoTIFFs directly inside it, each
+    named with a band token (``<ID>_B4.tif``, ``<ID>_B8A_toa.tif``)."""
+    tifs = [p for p in Path(folder).iterdir() if p.suffix.lower() in (".tif", ".tiff")]
+    return bool(tifs) and all(_BAND_TOKEN.search(p.name) for p in tifs)
 
 
 def open_band_files(folder: str | Path, sensor: str) -> BandFilesProduct:

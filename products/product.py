@@ -71,6 +71,15 @@ class Product(abc.ABC):
             )
         return name
 
+    def product_id(self) -> str:
+        """A name for the product's outputs: the scene ID its reader found (Landsat, STAC
+        items, labelled scenes), else the file or folder name without its suffix."""
+        found = vars(self).get("scene_id")
+        if found:
+            return str(found)
+        name = Path(self.path).name
+        return name[:-len(".SAFE")] if name.upper().endswith(".SAFE") else Path(name).stem
+
     def check_bands(self, bands: Sequence[str]) -> None:
         """Raise :class:`MissingBandError` naming the file of the first band that is missing
         (readers with more to check, e.g. native resolutions, add it)."""

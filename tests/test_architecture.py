@@ -27,8 +27,9 @@ ALLOWED = {
 ROOT_MODULES = {"crossmask", "crossmask.errors", "crossmask.atomic", "crossmask.documents",
                 "crossmask.fingerprint", "crossmask.classes"}
 #: Stages of the pipelines in import order: a stage imports only earlier ones.  Reporting
-#: only formats tables and figures it is given, so evaluation (and the demo) use it.
-STAGES = ("training", "inference", "reporting", "evaluation", "demo")
+#: only formats tables and figures it is given, so evaluation (and the demo) use it; batch
+#: runs inference (and harmonisation) over many products, and evaluation over many scenes.
+STAGES = ("training", "inference", "reporting", "batch", "evaluation", "demo")
 
 
 def _modules() -> dict[str, Path]:

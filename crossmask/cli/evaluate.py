@@ -38,10 +38,14 @@ from crossmask.cli.options import (
                    "`crossmask predict --help`.")
 @click.option("--precision", type=click.Choice(["fp32", "bf16"]),
               help="fp32 (exact; default) or bf16 where the runtime and CPU offer it.")
+@click.option("--workers", type=click.IntRange(min=1),
+              help="Score scenes on a local Dask cluster of this many processes.")
+@click.option("--scheduler", help="Score scenes on the Dask cluster at this address.")
 def command(config: Path | None, output: str, models: tuple[str, ...], data: str | None,
             sensor: str | None, bands: str | None, codes: str | None,
             methods: tuple[str, ...], scheme: str, peers: tuple[str, ...],
-            n_boot: int, runtime: str | None, precision: str | None) -> None:
+            n_boot: int, runtime: str | None, precision: str | None, workers: int | None,
+            scheduler: str | None) -> None:
     """Score models on labelled data with every harmonisation method; write a report.
 
     Either CONFIG.toml (see `crossmask.pipelines.evaluation.config`) or the one-off form
@@ -53,7 +57,7 @@ def command(config: Path | None, output: str, models: tuple[str, ...], data: str
     cfg = load_config(config) if config else _one_off(
         output, models, data, sensor, bands, codes, methods, scheme, peers, n_boot)
     cfg.runtime, cfg.precision = runtime or cfg.runtime, precision or cfg.precision
-    result = run_evaluation(cfg, output)
+    result = run_evaluation(cfg, output, workers=workers, scheduler=scheduler)
     for skip in result.skipped:
         click.echo(f"warning: {skip}", err=True)
     click.echo(result.table.to_string(index=False))

@@ -8,6 +8,8 @@ import click
 
 from crossmask.cli.options import (
     bands_opt,
+    batch_opts,
+    echo_batch,
     method_opt,
     output_opt,
     overwrite_opt,
@@ -48,8 +50,9 @@ def fit_cmd(source: str, target: str, method: str, synthetic_per_class: int, see
 
 
 @command.command("apply")
-@click.argument("product", type=click.Path(path_type=Path))
-@output_opt
+@click.argument("products", nargs=-1)
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
+              help="Output GeoTIFF (one product), or folder (many products).")
 @method_opt
 @click.option("--coeffs", type=click.Path(dir_okay=False, path_type=Path),
               help="Band adjustment JSON from `crossmask harmonize fit`.")
@@ -69,47 +72,49 @@ def fit_cmd(source: str, target: str, method: str, synthetic_per_class: int, see
               show_default=True, help="float32 reflectance 0-1, or uint16 × 10000.")
 @click.option("--window-size", type=click.IntRange(min=16), default=1024, show_default=True,
               help="Window edge (px).")
+@batch_opts
 @overwrite_opt
-def apply_cmd(product: Path, output: str, method: str, coeffs: Path | None, target: str,
-              model_dir: Path | None, target_bands: str | None, sensor: str | None,
-              bands: str | None, like: Path | None, resolution: float, dtype: str,
-              window_size: int, overwrite: bool) -> None:
-    """Turn PRODUCT (SAFE folder or GeoTIFF) into a Landsat-8-equivalent GeoTIFF."""
+def apply_cmd(products: tuple[str, ...], output: Path, method: str, coeffs: Path | None,
+              target: str, model_dir: Path | None, target_bands: str | None,
+              sensor: str | None, bands: str | None, like: Path | None, resolution: float,
+              dtype: str, window_size: int, from_file: str | None, pattern: str,
+              workers: int | None, scheduler: str | None, overwrite: bool) -> None:
+    """Turn PRODUCTS (SAFE folders, GeoTIFFs, STAC JSON, folders of them, globs) into
+    Landsat-8-equivalent GeoTIFFs: one product to `-o out.tif`, many to `-o FOLDER`
+    (finished outputs of the same inputs and settings are skipped; FOLDER/batch.csv)."""
+    from crossmask.pipelines.batch.inputs import expand_inputs
+    from crossmask.pipelines.batch.jobs import HarmonizeJob
+    from crossmask.pipelines.batch.run import run_batch
+
+    sources = expand_inputs(products, from_file, sensor, split_names(bands))
+    names = split_names(target_bands)
+    job = HarmonizeJob(method, target, str(coeffs) if coeffs else None,
+                       str(model_dir) if model_dir else None, tuple(names) if names else None,
+                       str(like) if like else None, resolution, dtype, window_size)
+    if len(sources) == 1 and not (from_file or workers or scheduler) and output.suffix.lower() \
+            in (".tif", ".tiff"):
+        return _apply_one(job, sources[0].open(), output, overwrite)
+    echo_batch(run_batch(job, sources, output, pattern, workers, scheduler))
+
+
+def _apply_one(job, product, output: Path, overwrite: bool) -> None:
+    """One product to one file, with a hint when it cannot make every paired band."""
     from crossmask.errors import MissingBandError
     from crossmask.harmonize import harmonize_product, producible_bands
-    from crossmask.products import open_product, read_grid
+    from crossmask.products import read_grid
 
-    prod = open_product(product, sensor, split_names(bands))
-    adjustment = _adjustment(prod, method, coeffs, target, model_dir, split_names(target_bands))
-    grid = read_grid(like) if like else None
+    adjustment = job.adjustment(product)
+    grid = read_grid(job.like) if job.like else None
     try:
-        path = harmonize_product(prod, adjustment, output, grid=grid, resolution=resolution,
-                                 dtype=dtype, window_size=window_size, overwrite=overwrite)
+        path = harmonize_product(product, adjustment, output, grid=grid,
+                                 resolution=job.resolution, dtype=job.dtype,
+                                 window_size=job.window_size, overwrite=overwrite)
     except MissingBandError as err:
-        if model_dir or target_bands:
+        if job.model or job.target_bands:
             raise
-        makes = producible_bands(prod.sensor, adjustment.target, prod.band_names)
+        makes = producible_bands(product.sensor, adjustment.target, product.band_names)
         raise MissingBandError(f"{err}; to make fewer bands pass --model MODEL or "
                                f"--target-bands (this product makes "
                                f"{', '.join(makes) or 'none'})") from err
-    click.echo(f"{prod.sensor} → {adjustment.target} ({adjustment.method}, bands "
+    click.echo(f"{product.sensor} → {adjustment.target} ({adjustment.method}, bands "
                f"{', '.join(adjustment.target_bands)}): wrote {path}")
-
-
-def _adjustment(product, method: str, coeffs: Path | None, target: str,
-                model_dir: Path | None, target_bands: list[str] | None):
-    """The adjustment to apply: from --coeffs or fitted; every paired band, or just the
-    bands a model takes (--model) or that are named (--target-bands)."""
-    from crossmask.harmonize import BandAdjustment, build_adjustment
-    from crossmask.models.card import read_card
-
-    if model_dir is not None:
-        card = read_card(model_dir)
-        target, target_bands = card.sensor, target_bands or list(card.bands)
-    if coeffs:
-        adjustment = BandAdjustment.load(coeffs)
-        return adjustment.select(target_bands) if target_bands else adjustment
-    if target_bands is None:
-        return build_adjustment(product.sensor, target, method)
-    return build_adjustment(product.sensor, target, method, target_bands=target_bands,
-                            available=product.band_names)

@@ -56,6 +56,37 @@ precision_opt = click.option(
 )
 
 
+def batch_opts(command):
+    """Options of commands that take many products."""
+    for option in reversed((
+        click.option("--from-file", type=click.Path(exists=True, dir_okay=False),
+                     help="More inputs, one path per line."),
+        click.option("--name", "pattern", default="{name}_{suffix}.tif", show_default=True,
+                     help="Output file name in the -o folder: {name} is the product's "
+                          "name, {suffix} the job's."),
+        click.option("--workers", type=click.IntRange(min=1),
+                     help="Run on a local Dask cluster of this many worker processes "
+                          "(default: in this process)."),
+        click.option("--scheduler", help="Run on the Dask cluster at this address "
+                                         "(e.g. tcp://10.0.0.5:8786)."),
+    )):
+        command = option(command)
+    return command
+
+
+def echo_batch(report) -> None:
+    """Print a batch's summary table and where it went; exit 1 if a product failed."""
+    rows = [(o.name, o.status, f"{o.seconds:.1f}", o.reason) for o in report.outcomes]
+    width = max(len(r[0]) for r in rows)
+    for name, status, seconds, reason in rows:
+        click.echo(f"{name:{width}s}  {status:7s} {seconds:>7s} s  {reason}".rstrip())
+    counts = report.counts()
+    click.echo(f"done {counts['done']}, skipped {counts['skipped']}, failed "
+               f"{counts['failed']}: wrote {report.table}")
+    if report.failed:
+        raise click.exceptions.Exit(1)
+
+
 def split_names(text: str | None) -> list[str] | None:
     """``"B2, B3"`` → ``["B2", "B3"]``; None stays None."""
     return [name.strip() for name in text.split(",") if name.strip()] if text else None

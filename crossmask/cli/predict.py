@@ -1,4 +1,4 @@
-"""``crossmask predict``: the cloud mask of a scene, tiled and blended, as a COG."""
+"""``crossmask predict``: the cloud mask of a scene — or of many — tiled, blended, as COGs."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import click
 
 from crossmask.cli.options import (
     bands_opt,
-    output_opt,
+    batch_opts,
+    echo_batch,
     overwrite_opt,
     precision_opt,
     runtime_opt,
@@ -18,13 +19,15 @@ from crossmask.cli.options import (
 
 
 @click.command("predict")
-@click.argument("model", type=click.Path(exists=True, path_type=Path))
-@click.argument("scene", type=click.Path(exists=True, path_type=Path))
-@output_opt
-@click.option("--ensemble", "more", multiple=True, type=click.Path(exists=True, path_type=Path),
+@click.argument("model", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("scenes", nargs=-1)
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
+              help="Mask file (one scene), or folder (many scenes).")
+@click.option("--ensemble", "more", multiple=True,
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Another model whose probabilities are averaged in (repeatable).")
 @click.option("--probability", type=click.Path(dir_okay=False),
-              help="Also write class probabilities to this GeoTIFF.")
+              help="Also write class probabilities to this GeoTIFF (one scene).")
 @sensor_opt
 @bands_opt
 @click.option("--threshold", type=click.FloatRange(0, 1, min_open=True, max_open=True),
@@ -39,27 +42,45 @@ from crossmask.cli.options import (
 @click.option("--tta", is_flag=True, help="Average the 8 flips/rotations of every tile.")
 @runtime_opt
 @precision_opt
+@batch_opts
 @overwrite_opt
-def command(model: Path, scene: Path, output: str, more: tuple[Path, ...],
+def command(model: Path, scenes: tuple[str, ...], output: Path, more: tuple[Path, ...],
             probability: str | None, sensor: str | None, bands: str | None,
-            threshold: float | None, tile: int,
-            overlap: int | None, batch_size: int, tta: bool, runtime: str, precision: str,
-            overwrite: bool) -> None:
-    """Predict the cloud mask of SCENE with MODEL (a model folder).
+            threshold: float | None, tile: int, overlap: int | None, batch_size: int,
+            tta: bool, runtime: str, precision: str, from_file: str | None, pattern: str,
+            workers: int | None, scheduler: str | None, overwrite: bool) -> None:
+    """Predict the cloud mask of SCENES with MODEL (a model folder).
 
-    SCENE is a Landsat-8/9 scene folder (L8 Biome or Collection 2), a harmonised
-    Sentinel-2 GeoTIFF from `crossmask harmonize apply`, or any GeoTIFF / folder of band
-    files with named bands (give --sensor).
+    A scene is a Landsat scene folder (L8 Biome, Collection 1/2), a Sentinel-2 product
+    harmonised by `crossmask harmonize apply`, any GeoTIFF / folder of band files with
+    named bands (give --sensor), a STAC ItemCollection JSON, a folder holding such
+    products, or a glob; --from-file lists more.  One scene and `-o mask.tif` write that
+    file; many scenes write `-o FOLDER/<name>_mask.tif` each, skip masks already made from
+    the same inputs and settings, and write FOLDER/batch.csv.
     """
+    from crossmask.pipelines.batch.inputs import expand_inputs
+    from crossmask.pipelines.batch.jobs import PredictJob
+    from crossmask.pipelines.batch.run import run_batch
+
+    sources = expand_inputs(scenes, from_file, sensor, split_names(bands))
+    job = PredictJob(tuple(str(m) for m in (model, *more)), runtime, precision, tile, overlap,
+                     batch_size, threshold, tta)
+    if len(sources) == 1 and not (from_file or workers or scheduler) and output.suffix.lower() \
+            in (".tif", ".tiff"):
+        return _one(job, sources[0].open(), output, probability, overwrite)
+    if probability:
+        raise click.UsageError("--probability names one file: give one scene")
+    echo_batch(run_batch(job, sources, output, pattern, workers, scheduler))
+
+
+def _one(job, product, output: Path, probability: str | None, overwrite: bool) -> None:
     from crossmask.models.runtime import load_runner
     from crossmask.pipelines.inference.predict import predict_product
-    from crossmask.products import open_product
 
-    product = open_product(scene, sensor, split_names(bands))
-    models = [load_runner(m, runtime, precision) for m in (model, *more)]
-    result = predict_product(models, product, output, probability, tile=tile, overlap=overlap,
-                             batch_size=batch_size, threshold=threshold, tta=tta,
-                             overwrite=overwrite)
+    models = [load_runner(m, job.runtime, job.precision) for m in job.models]
+    result = predict_product(models, product, output, probability, tile=job.tile,
+                             overlap=job.overlap, batch_size=job.batch_size,
+                             threshold=job.threshold, tta=job.tta, overwrite=overwrite)
     click.echo(f"cloud fraction {100 * result.cloud_fraction:.2f} % of "
                f"{result.valid_pixels} valid pixels ({models[0].runtime}, "
                f"{models[0].precision}, {result.seconds:.1f} s)")

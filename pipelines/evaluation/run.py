@@ -21,13 +21,16 @@ from tqdm.auto import tqdm
 from crossmask import __version__
 from crossmask.classes import ClassScheme, get_scheme
 from crossmask.errors import InputError
+from crossmask.harmonize import METHODS
 from crossmask.models.card import model_digest, package_versions
 from crossmask.models.runtime import load_runner
+from crossmask.pipelines.batch.cluster import dask_client
 from crossmask.pipelines.evaluation.config import EvaluationConfig
 from crossmask.pipelines.evaluation.datasets import dataset_scenes
 from crossmask.pipelines.evaluation.metrics import results_table
+from crossmask.pipelines.evaluation.plan import run_scenes
 from crossmask.pipelines.evaluation.records import PeerSkip
-from crossmask.pipelines.evaluation.scoring import _methods_for, run_scenes
+from crossmask.pipelines.evaluation.scoring import methods_for
 from crossmask.pipelines.evaluation.summary import (
     GROUP,
     check_labelled,
@@ -45,7 +48,7 @@ from crossmask.pipelines.reporting.report import (
     ReportContent,
     write_report,
 )
-from crossmask.pipelines.reporting.tables import paper_table, write_json
+from crossmask.pipelines.reporting.tables import paper_table, write_csv, write_json
 from crossmask.srf import paired_sources
 
 __all__ = ["EvaluationResult", "run_evaluation"]
@@ -78,14 +81,16 @@ _FILES = {"results.csv": "one row per scene, model and method (every score and c
           "run.json": "the configuration, versions and run time"}
 
 
-def run_evaluation(config: EvaluationConfig, out_dir: str | Path,
-                   progress: bool = True) -> EvaluationResult:
+def run_evaluation(config: EvaluationConfig, out_dir: str | Path, progress: bool = True,
+                   workers: int | None = None, scheduler: str | None = None
+                   ) -> EvaluationResult:
     """Score every model × method × dataset of ``config`` and write the report.
 
     Models, datasets and band pairings are checked before ``out_dir`` is created, so a
     configuration error leaves no folder behind.  Re-running into the same folder
     resumes: finished scenes whose inputs are unchanged are read back from ``records/``,
-    never recomputed.
+    never recomputed.  Scenes are scored in this process, on ``workers`` local Dask
+    processes, or on the Dask cluster at ``scheduler``; the records are the same.
     """
     start = time.perf_counter()
     out_dir = Path(out_dir)
@@ -93,16 +98,18 @@ def run_evaluation(config: EvaluationConfig, out_dir: str | Path,
               for m in config.models}
     total, sensors = _plan(config, models)
     out_dir.mkdir(parents=True, exist_ok=True)
-    records, sweeps, looks, skipped = _collect(config, out_dir, models, total, progress)
+    with dask_client(workers, scheduler) as client:
+        records, sweeps, looks, skipped = _collect(config, out_dir, models, total, progress,
+                                                   client)
     scheme = get_scheme(config.scheme)
     results = results_table(records)
     check_labelled(results)
     summary = summary_table(results, scheme, config.n_boot, config.seed)
-    results.to_csv(out_dir / "results.csv", index=False)
-    summary.to_csv(out_dir / "summary_full.csv", index=False)
+    write_csv(results, out_dir / "results.csv")
+    write_csv(summary, out_dir / "summary_full.csv")
     thresholds = threshold_table(sweeps)
     if not thresholds.empty:
-        thresholds.to_csv(out_dir / "thresholds.csv", index=False)
+        write_csv(thresholds, out_dir / "thresholds.csv")
     content = _content(config, scheme, results, summary, thresholds, sweeps, looks)
     content.sensors, content.skipped = sensors, _skip_table(skipped)
     content.files = [(name, what) for name, what in _FILES.items()
@@ -127,20 +134,20 @@ def _plan(config: EvaluationConfig, models: dict) -> tuple[int, list[str]]:
             sensors.add(scene.sensor)
             for card in (runner.card for runner in models.values()):
                 paired_sources(scene.sensor, card.sensor, card.bands, scene.band_names)
-                total += len(_methods_for(config.methods, scene.sensor, card.sensor))
+                total += len(methods_for(config.methods, scene.sensor, card.sensor))
             total += len(config.peers)
     return total, sorted(sensors - {"L8"})
 
 
 def _collect(config: EvaluationConfig, out_dir: Path, models: dict, total: int,
-             progress: bool):
+             progress: bool, client=None):
     """Records, pooled threshold sweeps per (dataset, model, method), quicklooks and the
     peers skipped (merged per dataset, peer and reason)."""
     digests = {m.name: model_digest(m.path) for m in config.models}
     records, sweeps, looks, skipped = [], {}, [], {}
-    outcomes = run_scenes(config, out_dir, models, progress=False, model_digests=digests)
+    outcomes = run_scenes(config, out_dir, models, model_digests=digests, client=client)
     for outcome in tqdm(outcomes, total=total, desc="evaluate (scene × model × method)",
-                        unit="run", disable=not progress):
+                        unit="run", disable=None if progress else True):
         if isinstance(outcome, PeerSkip):
             key = (outcome.dataset, outcome.peer, outcome.reason)
             before = skipped[key].scenes if key in skipped else ()
@@ -156,7 +163,21 @@ def _collect(config: EvaluationConfig, out_dir: Path, models: dict, total: int,
         reasons = "; ".join(str(s) for s in skipped.values())
         raise InputError("no scene was scored: check the datasets' labels and the models' "
                          f"bands{f' ({reasons})' if reasons else ''}")
+    order = _record_order(config)
+    records.sort(key=order)
+    looks.sort(key=lambda look: order(look[0]))
     return records, sweeps, looks, list(skipped.values())
+
+
+def _record_order(config: EvaluationConfig):
+    """Sort key of records: config order of datasets and models (peers after), scene ID,
+    report order of methods — the same whether scenes finished in order or on workers."""
+    datasets = {d.name: i for i, d in enumerate(config.datasets)}
+    models = {m.name: i for i, m in enumerate(config.models)}
+    methods = {m: i for i, m in enumerate((*METHODS, "native"))}
+    return lambda r: (datasets.get(r["dataset"], 0), str(r["scene_id"]),
+                      models.get(r["model"], len(models)), str(r["model"]),
+                      methods.get(r["method"], len(methods)))
 
 
 def _skip_table(skipped: list[PeerSkip]) -> pd.DataFrame:

@@ -1,24 +1,22 @@
-"""Zero-shot evaluation: models × harmonisation methods × labelled datasets → scores.
+"""Score one scene: with a model and a harmonisation method, or with a peer detector.
 
-For each scene, each model and each method, the scene is harmonised to the model's
-sensor window by window (:class:`~crossmask.harmonize.HarmonizedProduct`), predicted with
-the tiled blender (:func:`~crossmask.pipelines.inference.tiling.predict_windows`) and
-scored against the reference with accumulating confusion matrices and threshold sweeps —
-one scene and one window at a time.  Each finished (scene, model, method) is saved under
-``records/`` at once (:mod:`~crossmask.pipelines.evaluation.records`), so an interrupted
-run resumes where it stopped.
+The scene is harmonised to the model's sensor window by window
+(:class:`~crossmask.harmonize.HarmonizedProduct`), predicted with the tiled blender
+(:func:`~crossmask.pipelines.inference.tiling.predict_windows`) and scored against the
+reference with accumulating confusion matrices and threshold sweeps — one window at a
+time.  Which scenes to score, and where, is :mod:`~crossmask.pipelines.evaluation.plan`'s
+business.
 """
 
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
 from rasterio.windows import Window
 
 from crossmask import __version__
-from crossmask.classes import IGNORE, ClassScheme, get_scheme, is_cloud, to_classes
+from crossmask.classes import IGNORE, ClassScheme, is_cloud, to_classes
 from crossmask.errors import InputError, UnknownNameError
 from crossmask.fingerprint import digest
 from crossmask.harmonize import (
@@ -29,74 +27,30 @@ from crossmask.harmonize import (
 )
 from crossmask.models.runtime import as_runner
 from crossmask.pipelines.evaluation.config import EvaluationConfig
-from crossmask.pipelines.evaluation.datasets import dataset_scenes
 from crossmask.pipelines.evaluation.metrics import (
     ConfusionAccumulator,
     ThresholdAccumulator,
     scene_record,
 )
 from crossmask.pipelines.evaluation.peers import PEERS, peer_bands
-from crossmask.pipelines.evaluation.records import (
-    PeerSkip,
-    SceneOutcome,
-    load_record,
-    note_skip,
-    record_fingerprint,
-    record_key,
-    save_record,
-)
+from crossmask.pipelines.evaluation.records import SceneOutcome
 from crossmask.pipelines.inference.tiling import model_class_names, predict_windows, prepare_tiling
 from crossmask.products import LabelledScene
 from crossmask.srf import get_sensor, same_family
 
-__all__ = ["class_map", "evaluate_scene", "run_scenes"]
+__all__ = ["class_map", "evaluate_peer", "evaluate_scene", "methods_for", "peer_inputs",
+           "peer_stamp", "scene_adjustment"]
 
 
-def run_scenes(config: EvaluationConfig, out_dir: Path, models: dict,
-               progress: bool = True, model_digests: dict | None = None):
-    """Yield a :class:`SceneOutcome` per (dataset, scene, model or peer, method), or a
-    :class:`PeerSkip` for a peer that cannot run on a scene.
-
-    Finished combinations found under ``out_dir/records`` are loaded, not recomputed, when
-    their fingerprint (model weights and card, scene files and codes, scheme, method,
-    adjustment coefficients, threshold, tiling, crossmask version) matches; a record whose
-    inputs changed is recomputed (and logged).  ``models`` maps model names to
-    ``(keras.Model, ModelCard)``; ``model_digests`` model names to
-    :func:`~crossmask.models.card.model_digest` (default: the card alone).
-    """
-    scheme = get_scheme(config.scheme)
-    adjustments: dict = {}
-    models = {name: as_runner(model) for name, model in models.items()}
-    digests = model_digests or {n: digest(m.card.to_dict()) for n, m in models.items()}
-    for spec in config.datasets:
-        for index, scene in enumerate(dataset_scenes(spec)):
-            scene_digest = digest(scene.identity())
-            for name, model in models.items():
-                for method in _methods_for(config.methods, scene.sensor, model.card.sensor):
-                    key = record_key(spec.name, scene, name, method)
-                    adjustment = _adjustment(scene, model.card, method, adjustments)
-                    stamp = record_fingerprint(config, scheme, digests[name], scene_digest,
-                                               method, adjustment, model.card,
-                                               f"{model.runtime}/{model.precision}")
-                    yield load_record(out_dir, key, stamp) or save_record(
-                        out_dir, key, stamp, evaluate_scene(
-                            scene, model, method, scheme, config, adjustments,
-                            dataset=spec.name, model_name=name,
-                            keep_quicklook=index < config.quicklooks, progress=progress))
-            for peer_name in config.peers:
-                yield _peer_outcome(out_dir, spec.name, scene, peer_name, scheme)
-
-
-def evaluate_scene(scene: LabelledScene, model: tuple, method: str, scheme: ClassScheme,
-                   config: EvaluationConfig, adjustments: dict, dataset: str,
-                   model_name: str, keep_quicklook: bool = False,
-                   progress: bool = False) -> SceneOutcome:
-    """Harmonise, predict and score one scene with one model (a
-    :class:`~crossmask.models.runtime.Runner` or a ``(keras.Model, ModelCard)`` pair) and
-    one method."""
+def evaluate_scene(scene: LabelledScene, model, method: str, scheme: ClassScheme,
+                   config: EvaluationConfig, adjustment, dataset: str, model_name: str,
+                   keep_quicklook: bool = False, progress: bool = False) -> SceneOutcome:
+    """Harmonise (with ``adjustment``, see :func:`scene_adjustment`), predict and score one
+    scene with one model (a :class:`~crossmask.models.runtime.Runner` or a
+    ``(keras.Model, ModelCard)`` pair)."""
     card = as_runner(model).card
     start = time.perf_counter()
-    product = _harmonized(scene, card, method, adjustments)
+    product = HarmonizedProduct(scene, adjustment, scene.grid)
     grid, tile, overlap = prepare_tiling([card], product, config.tile, config.overlap)
     names = model_class_names(card)
     lut = class_map(names, scheme)
@@ -140,19 +94,17 @@ def class_map(model_names: list[str], scheme: ClassScheme) -> np.ndarray:
     return lut
 
 
-def _adjustment(scene, card, method: str, adjustments: dict):
+def scene_adjustment(scene, card, method: str, cache: dict):
+    """The ``method`` adjustment from the scene's sensor and bands to the model's (fitted
+    once per sensor, method and band sets: ``cache``)."""
     key = (scene.sensor, method, tuple(card.bands), tuple(scene.band_names))
-    if key not in adjustments:
-        adjustments[key] = build_adjustment(scene.sensor, card.sensor, method,
-                                            target_bands=card.bands, available=scene.band_names)
-    return adjustments[key]
+    if key not in cache:
+        cache[key] = build_adjustment(scene.sensor, card.sensor, method,
+                                      target_bands=card.bands, available=scene.band_names)
+    return cache[key]
 
 
-def _harmonized(scene, card, method: str, adjustments: dict) -> HarmonizedProduct:
-    return HarmonizedProduct(scene, _adjustment(scene, card, method, adjustments), scene.grid)
-
-
-def _methods_for(methods: list[str], data_sensor: str, model_sensor: str) -> list[str]:
+def methods_for(methods: list[str], data_sensor: str, model_sensor: str) -> list[str]:
     """Data of the model's own sensor family need no adjustment: score them once, 'none'."""
     if same_family(data_sensor, model_sensor):
         return ["none"]
@@ -160,22 +112,25 @@ def _methods_for(methods: list[str], data_sensor: str, model_sensor: str) -> lis
     return [m for m in methods if m in possible]
 
 
-def _peer_outcome(out_dir: Path, dataset: str, scene, peer_name: str, scheme: ClassScheme):
-    """The peer's outcome on a scene, or a :class:`PeerSkip` saying why it was not run."""
+def peer_inputs(scene, peer_name: str) -> tuple[list[str] | None, list[str], str]:
+    """The scene bands a peer takes and its names for them, or None and why it cannot
+    run (not installed, another sensor family, bands missing)."""
     peer = PEERS[peer_name]
-    key = record_key(dataset, scene, peer_name, "native")
-    bands, inputs, reason = (peer_bands(peer, scene.sensor, scene.band_names)
-                             if peer.available() else
-                             (None, [], f"{peer.package} is not installed (pip install "
-                                        f"{peer.name})"))
-    if bands is None:
-        note_skip(out_dir, key, reason)
-        return PeerSkip(dataset, peer_name, reason, (scene.scene_id,))
-    stamp = {"crossmask": __version__, "peer": peer_name, "version": peer.version(),
-             "scene": digest(scene.identity()), "scheme": scheme.name}
-    cached = load_record(out_dir, key, stamp)
-    if cached:
-        return cached
+    if not peer.available():
+        return None, [], f"{peer.package} is not installed (pip install {peer.name})"
+    return peer_bands(peer, scene.sensor, scene.band_names)
+
+
+def peer_stamp(scene, peer_name: str, scheme: ClassScheme) -> dict:
+    """Everything a peer's record depends on."""
+    return {"crossmask": __version__, "peer": peer_name, "version": PEERS[peer_name].version(),
+            "scene": digest(scene.identity()), "scheme": scheme.name}
+
+
+def evaluate_peer(scene, peer_name: str, scheme: ClassScheme, dataset: str) -> SceneOutcome:
+    """Run a peer detector on a scene's own bands and score it."""
+    peer = PEERS[peer_name]
+    bands, inputs, _ = peer_inputs(scene, peer_name)
     start = time.perf_counter()
     lut = class_map(list(peer.class_names), scheme)
     confusion = ConfusionAccumulator(scheme.n_classes)
@@ -194,7 +149,7 @@ def _peer_outcome(out_dir: Path, dataset: str, scene, peer_name: str, scheme: Cl
     record.update(megapixels=scene.grid.width * scene.grid.height / 1e6, harmonize_s=0.0,
                   predict_s=time.perf_counter() - start, threshold=float("nan"))
     counts = sweep.counts.copy() if np.any(sweep.counts) else None
-    return save_record(out_dir, key, stamp, SceneOutcome(record, counts))
+    return SceneOutcome(record, counts)
 
 
 class _Quicklook:

@@ -24,7 +24,8 @@ MASK_NODATA = 255
 def mask_writer(path: str | Path, grid: Grid, class_names: list[str],
                 colormap: dict[int, tuple[int, int, int, int]], count: int = 1,
                 dtype: str = "uint8", overwrite: bool = False,
-                description: str = "cloud mask") -> Iterator[rasterio.io.DatasetWriter]:
+                description: str = "cloud mask",
+                tags: dict | None = None) -> Iterator[rasterio.io.DatasetWriter]:
     """Yield a dataset to write windows into; on exit it becomes a COG at ``path``.
 
     Whatever its size, the output is a tiled (512 px blocks), deflate-compressed
@@ -48,7 +49,7 @@ def mask_writer(path: str | Path, grid: Grid, class_names: list[str],
                 yield dst
                 if dtype == "uint8":
                     _describe_classes(dst, class_names, colormap)
-                dst.update_tags(SOFTWARE=f"crossmask {__version__}")
+                dst.update_tags(SOFTWARE=f"crossmask {__version__}", **(tags or {}))
                 dst.set_band_description(1, description)
             rasterio.shutil.copy(staging, final_tmp, driver="COG", compress="deflate",
                                  blocksize=512, overviews="auto", bigtiff="if_safer",

@@ -40,7 +40,7 @@ def predict_product(models: list, product: Product, output: str | Path,
                     probability_output: str | Path | None = None, tile: int = 512,
                     overlap: int | None = None, batch_size: int = 4, threshold: float | None = None,
                     tta: bool = False, overwrite: bool = False,
-                    progress: bool = True) -> Prediction:
+                    progress: bool = True, tags: dict | None = None) -> Prediction:
     """Predict a cloud mask of ``product`` with one model or an ensemble.
 
     Parameters
@@ -55,6 +55,8 @@ def predict_product(models: list, product: Product, output: str | Path,
         per network call.
     tta : bool
         Average the 8 flips / quarter turns of every tile.
+    tags : dict, optional
+        Extra dataset metadata for the mask (and probability) file.
 
     Raises
     ------
@@ -75,7 +77,7 @@ def predict_product(models: list, product: Product, output: str | Path,
     counts = np.zeros(2, dtype=np.int64)  # valid, cloud
     with contextlib.ExitStack() as stack:
         dst, prob_dst = _open_outputs(stack, output, probability_output, grid, names,
-                                      colormap, n_outputs(cards[0]), overwrite)
+                                      colormap, n_outputs(cards[0]), overwrite, tags)
         writer = _WriteBehind(stack)
         for window, probs, valid in predict_windows(models, product, grid, tile, overlap,
                                                     batch_size, tta, progress):
@@ -97,14 +99,15 @@ def predict_product(models: list, product: Product, output: str | Path,
 
 
 def _open_outputs(stack: contextlib.ExitStack, output, probability_output, grid, names: list,
-                  colormap: dict, n_out: int, overwrite: bool):
+                  colormap: dict, n_out: int, overwrite: bool, tags: dict | None):
     """The mask writer and, when asked for, the probability writer (else None)."""
-    dst = stack.enter_context(mask_writer(output, grid, names, colormap, overwrite=overwrite))
+    dst = stack.enter_context(mask_writer(output, grid, names, colormap, overwrite=overwrite,
+                                          tags=tags))
     if not probability_output:
         return dst, None
     return dst, stack.enter_context(mask_writer(
         probability_output, grid, names, colormap, count=n_out, dtype="float32",
-        overwrite=overwrite, description="probability"))
+        overwrite=overwrite, description="probability", tags=tags))
 
 
 class _WriteBehind:

@@ -10,7 +10,8 @@ import pandas as pd
 
 from crossmask.atomic import atomic_output
 
-__all__ = ["PAPER_COLUMNS", "paper_table", "to_latex", "to_markdown", "write_json", "write_table"]
+__all__ = ["PAPER_COLUMNS", "paper_table", "to_latex", "to_markdown", "write_csv", "write_json",
+           "write_table"]
 
 #: The paper-style table: label → summary column (percent where marked).
 PAPER_COLUMNS = {"OA %": "pooled_oa", "Precision %": "pooled_precision",
@@ -67,6 +68,13 @@ def write_table(table: pd.DataFrame, stem: Path, caption: str = "") -> list[Path
         with atomic_output(path, overwrite=True) as tmp:
             tmp.write_text(text)
     return list(outputs)
+
+
+def write_csv(table: pd.DataFrame, path: Path) -> Path:
+    """Write ``table`` as CSV atomically; return the path."""
+    with atomic_output(path, overwrite=True) as tmp:
+        tmp.write_text(table.to_csv(index=False))
+    return path
 
 
 def write_json(path: Path, document: dict) -> Path:

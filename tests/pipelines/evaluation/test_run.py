@@ -79,7 +79,7 @@ def test_rerun_resumes_without_recomputing(model_dir, dataset, tmp_path, monkeyp
     out = tmp_path / "resume"
     config = config_for(model_dir, dataset, methods=["none", "ols"])
     first = run_evaluation(config, out, progress=False)
-    from crossmask.pipelines.evaluation import scoring as evaluate
+    from crossmask.pipelines.evaluation import plan as evaluate
 
     def boom(*args, **kwargs):
         raise AssertionError("a finished scene was recomputed")
@@ -113,7 +113,7 @@ def test_changed_model_or_settings_recompute(model_dir, dataset, tmp_path, chang
     """Another model behind the same name, threshold or scheme recomputes every record."""
     import shutil
 
-    from crossmask.pipelines.evaluation import scoring as evaluate
+    from crossmask.pipelines.evaluation import plan as evaluate
 
     model = tmp_path / "model"
     shutil.copytree(model_dir, model)
