@@ -192,7 +192,7 @@ def measure_sweep(args, infos: dict, crop: Path, runtimes: list[str]) -> list[di
 
 
 def measure_scene(args, infos: dict, runtimes: list[str]) -> dict:
-    from inference_scene import time_cli, write_scene
+    from inference_scene import fill_tiles, time_cli, write_scene
 
     scene = write_scene(args.workdir, args.scene_rows, args.scene_cols)
     rows = []
@@ -205,7 +205,8 @@ def measure_scene(args, infos: dict, runtimes: list[str]) -> dict:
             say(f"    {row['wall_s']:.1f} s, {row['peak_rss_mb']:.0f} MB"
                 + (f" — {row['error']}" if row.get("error") else ""))
             rows.append(row)
-    return {"folder": str(scene), "rows": rows, "shape": [args.scene_rows, args.scene_cols]}
+    return {"folder": str(scene), "rows": rows, "shape": [args.scene_rows, args.scene_cols],
+            "tiling": fill_tiles(scene)}
 
 
 # --------------------------------------------------------------------------- the run
@@ -359,6 +360,9 @@ def report(args, rows: dict, notes: list[str]) -> dict:
         say(f"\n### Full Landsat-8 scene, {shape[0]} × {shape[1]} px, `python -m crossmask "
             "predict` (CLI defaults: tile 512, batch 4)\n")
         say(rep.scene_table(rows["scene"]["rows"], shape[0] * shape[1]))
+        t = rows["scene"]["tiling"]
+        say(f"\n{t['tiles']} tiles of {t['tile']} px (work {t['work']:.2f}); {t['fill_tiles']} "
+            f"of them hold only fill ({100 * t['fill_px_fraction']:.0f} % of the scene is fill)")
     for note in notes:
         say(f"\nnote: {note}")
     return {"peak_gflops": peak, "recommended": recommended}

@@ -226,3 +226,21 @@ def time_cli(model: Path, scene: Path, out: Path, runtime: str, precision: str =
         lines = [ln for ln in done.stderr.splitlines() if ln.strip() and not ln.startswith("\t")]
         row["error"] = " | ".join(lines[-3:])[-400:]
     return row
+
+
+def fill_tiles(scene: Path, tile: int = 512, overlap: int = 64, stride: int = 16) -> dict:
+    """How many of the tiles `predict_product` would predict (CLI defaults) hold no valid
+    pixel (all fill, BQA = 1): the work a pipeline that skipped them would save."""
+    import rasterio
+
+    from crossmask.pipelines.inference.tiling import fitted_tile, tile_origins
+
+    with rasterio.open(scene / f"{SCENE_ID}_BQA.TIF") as src:
+        fill = src.read(1) == _BQA["fill"]
+    tile = fitted_tile(fill.shape, tile, overlap, stride)
+    ys = tile_origins(fill.shape[0], tile, tile - overlap)
+    xs = tile_origins(fill.shape[1], tile, tile - overlap)
+    empty = sum(bool(fill[y:y + tile, x:x + tile].all()) for y in ys for x in xs)
+    return {"tile": tile, "tiles": len(ys) * len(xs), "fill_tiles": empty,
+            "fill_px_fraction": float(fill.mean()),
+            "work": len(ys) * len(xs) * tile**2 / fill.size}

@@ -9,13 +9,29 @@ from crossmask.harmonize.fit import (
                                      producible_bands,
 )
 from crossmask.harmonize.hls import HLS_CITATION, HLS_COEFFICIENTS
+from crossmask.harmonize.published import PUBLISHED
 from crossmask.harmonize.resample import grid_from_product, resample_window
+from crossmask.harmonize.roy2016 import ROY2016_CITATION, ROY2016_COEFFICIENTS
+from crossmask.harmonize.saturation import (
+    NO_SATURATION_FIX,
+    SATURATION_SETTINGS,
+    default_restore_saturation,
+    method_label,
+    method_labels,
+    parse_method_label,
+    restore_saturated,
+)
 from crossmask.harmonize.spectra import SpectralSet, training_spectra
 
 __all__ = [
     "HLS_CITATION",
     "HLS_COEFFICIENTS",
     "METHODS",
+    "NO_SATURATION_FIX",
+    "PUBLISHED",
+    "ROY2016_CITATION",
+    "ROY2016_COEFFICIENTS",
+    "SATURATION_SETTINGS",
     "BandAdjustment",
     "BandModel",
     "HarmonizedProduct",
@@ -23,10 +39,15 @@ __all__ = [
     "add_fit_metrics",
     "applicable_methods",
     "build_adjustment",
+    "default_restore_saturation",
     "grid_from_product",
     "harmonize_product",
     "harmonize_window",
+    "method_label",
+    "method_labels",
+    "parse_method_label",
     "producible_bands",
     "resample_window",
+    "restore_saturated",
     "training_spectra",
 ]

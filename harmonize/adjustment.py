@@ -19,8 +19,9 @@ __all__ = ["FORMAT", "FORMAT_VERSION", "METHODS", "BandAdjustment", "BandModel",
 
 FORMAT = "crossmask-band-adjustment"
 FORMAT_VERSION = 1
-#: Harmonisation methods, in the order reports list them.
-METHODS = ("none", "ols", "multivariate", "hls")
+#: Harmonisation methods, in the order reports list them (``hls`` and ``roy2016`` are
+#: published tables: :data:`crossmask.harmonize.published.PUBLISHED`).
+METHODS = ("none", "ols", "multivariate", "hls", "roy2016")
 
 
 @dataclass
@@ -61,6 +62,10 @@ class BandAdjustment:
         One model per target band, in target band order.
     info : dict
         Provenance: training spectra, seed, citation, package version.
+    restore_saturation : bool
+        Restore saturated visible source bands before the band models ("clouds are
+        white", :func:`crossmask.harmonize.saturation.restore_saturated`), where the product
+        says which pixels saturate.  Documents without the key read as False.
     """
 
     source: str
@@ -68,6 +73,7 @@ class BandAdjustment:
     method: str
     bands: list[BandModel]
     info: dict = field(default_factory=dict)
+    restore_saturation: bool = False
 
     @property
     def target_bands(self) -> list[str]:
@@ -112,7 +118,8 @@ class BandAdjustment:
                                    f"does not produce {', '.join(missing)}; it produces "
                                    f"{', '.join(by_name)}")
         return BandAdjustment(self.source, self.target, self.method,
-                              [by_name[b] for b in target_bands], dict(self.info))
+                              [by_name[b] for b in target_bands], dict(self.info),
+                              self.restore_saturation)
 
     def table(self):
         """A pandas DataFrame: one row per target band with coefficients and metrics."""
@@ -127,6 +134,7 @@ class BandAdjustment:
         """The versioned JSON document."""
         return {"format": FORMAT, "version": FORMAT_VERSION, "source": self.source,
                 "target": self.target, "method": self.method,
+                "restore_saturation": bool(self.restore_saturation),
                 "info": {"crossmask_version": __version__, **self.info},
                 "bands": [asdict(b) for b in self.bands]}
 
@@ -142,7 +150,11 @@ class BandAdjustment:
         check_header(doc, FORMAT, FORMAT_VERSION, origin, "band adjustment")
         try:
             bands = [BandModel(**b) for b in doc["bands"]]
-            return cls(doc["source"], doc["target"], doc["method"], bands, dict(doc["info"]))
+            restore = doc.get("restore_saturation", False)
+            if not isinstance(restore, bool):
+                raise TypeError(f"restore_saturation is {restore!r}, not true or false")
+            return cls(doc["source"], doc["target"], doc["method"], bands, dict(doc["info"]),
+                       restore)
         except (KeyError, TypeError) as err:
             raise ProductFormatError(f"{origin}: malformed band adjustment ({err})") from err
 

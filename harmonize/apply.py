@@ -21,6 +21,7 @@ from crossmask.atomic import atomic_output, check_output_path
 from crossmask.errors import InputError
 from crossmask.harmonize.adjustment import BandAdjustment
 from crossmask.harmonize.resample import grid_from_product, resample_window
+from crossmask.harmonize.saturation import restore_window
 from crossmask.products import Grid, Product
 from crossmask.srf import get_sensor
 
@@ -34,6 +35,10 @@ def harmonize_window(product: Product, adjustment: BandAdjustment, grid: Grid,
                      window: Window) -> np.ndarray:
     """Target-sensor reflectance for one window of ``grid``.
 
+    With ``adjustment.restore_saturation``, saturated visible source bands are restored
+    ("clouds are white", :mod:`crossmask.harmonize.saturation`) before the band models;
+    products without saturation information are left as they are.
+
     Returns
     -------
     numpy.ndarray
@@ -42,6 +47,8 @@ def harmonize_window(product: Product, adjustment: BandAdjustment, grid: Grid,
     """
     sources = {band: resample_window(product, band, grid, window)
                for band in adjustment.source_bands}
+    if adjustment.restore_saturation:
+        sources = restore_window(product, sources, grid, window)
     adjusted = adjustment.apply(sources)
     return np.stack([adjusted[band] for band in adjustment.target_bands])
 
@@ -145,6 +152,7 @@ def _describe(dst, product: Product, adjustment: BandAdjustment, dtype: str) -> 
     target = get_sensor(adjustment.target)
     dst.update_tags(SOURCE_PRODUCT=str(product.path), SOURCE_SENSOR=product.sensor,
                     TARGET_SENSOR=adjustment.target, HARMONIZATION_METHOD=adjustment.method,
+                    SATURATION_RESTORED=str(bool(adjustment.restore_saturation)).lower(),
                     REFLECTANCE="top-of-atmosphere, 0-1", SOFTWARE=f"crossmask {__version__}")
     scale = UINT16_SCALE if dtype == "uint16" else 1.0
     for i, name in enumerate(adjustment.target_bands, start=1):

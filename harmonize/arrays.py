@@ -32,7 +32,8 @@ def harmonize_array(cube: np.ndarray, bands: Sequence[str], source: str, target:
     source, target : str
         Registered sensors, e.g. ``"S2A"`` → ``"L8"``.
     method : str
-        ``none``, ``ols``, ``multivariate`` or ``hls`` (see ``crossmask.harmonize.METHODS``).
+        ``none``, ``ols``, ``multivariate``, ``hls`` (S2A/S2B) or ``roy2016`` (L7); see
+        ``crossmask.harmonize.METHODS``.
     target_bands : sequence of str, optional
         Target bands to produce (e.g. a model's bands); default every band the given
         bands can make.

@@ -6,9 +6,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from crossmask.errors import MissingBandError, SpectralCoverageError, UnknownNameError
+from crossmask.errors import MissingBandError, SpectralCoverageError
 from crossmask.harmonize.adjustment import METHODS, BandAdjustment, BandModel, check_method
-from crossmask.harmonize.hls import HLS_CITATION, HLS_COEFFICIENTS
+from crossmask.harmonize.published import PUBLISHED, published_adjustment
+from crossmask.harmonize.saturation import default_restore_saturation
 from crossmask.harmonize.spectra import SpectralSet, training_spectra
 from crossmask.srf import band_equivalent, band_pairs, get_sensor, paired_sources
 
@@ -20,10 +21,10 @@ _GAP_NOTE = "not fitted: band lies in the spectral library's water-vapour gap; p
 
 def applicable_methods(source: str, target: str = "L8") -> list[str]:
     """The methods of :data:`~crossmask.harmonize.adjustment.METHODS` that exist from
-    ``source`` to ``target``: ``hls`` only where NASA published coefficients."""
+    ``source`` to ``target``: a published table (``hls``, ``roy2016``;
+    :data:`~crossmask.harmonize.published.PUBLISHED`) only where it covers the pair."""
     src, tgt = get_sensor(source).key, get_sensor(target).key
-    published = src in HLS_COEFFICIENTS and tgt == "L8"
-    return [m for m in METHODS if m != "hls" or published]
+    return [m for m in METHODS if m not in PUBLISHED or PUBLISHED[m].covers(src, tgt)]
 
 
 def producible_bands(source: str, target: str, available: Sequence[str]) -> list[str]:
@@ -42,11 +43,13 @@ def producible_bands(source: str, target: str, available: Sequence[str]) -> list
 def build_adjustment(source: str, target: str = "L8", method: str = "ols",
                      spectra: SpectralSet | None = None,
                      target_bands: Sequence[str] | None = None,
-                     available: Sequence[str] | None = None) -> BandAdjustment:
+                     available: Sequence[str] | None = None,
+                     restore_saturation: bool | None = None) -> BandAdjustment:
     """Build a band adjustment by any method of :data:`crossmask.harmonize.METHODS`.
 
     ``none`` pairs bands with slope 1; ``hls`` is the published NASA table (Sentinel-2A/2B
-    → Landsat-8 only); ``ols`` and ``multivariate`` are fitted on ``spectra`` (default:
+    → Landsat-8 only), ``roy2016`` Roy et al.'s (Landsat-7 ETM+ → Landsat-8 only); ``ols``
+    and ``multivariate`` are fitted on ``spectra`` (default:
     :func:`crossmask.harmonize.spectra.training_spectra`).  Every adjustment is evaluated on
     the spectra, so metrics are comparable across methods.
 
@@ -57,6 +60,9 @@ def build_adjustment(source: str, target: str = "L8", method: str = "ols",
     available : sequence of str, optional
         Source bands the data hold; missing paired bands are replaced by their substitutes
         (S2 B8 for B8A) and multivariate fits use only these.
+    restore_saturation : bool, optional
+        Restore saturated visible bands before the band models (see
+        :mod:`crossmask.harmonize.saturation`); None: on for TM/ETM+ sources, off otherwise.
     """
     method = check_method(method)
     src, tgt = get_sensor(source).key, get_sensor(target).key
@@ -65,13 +71,15 @@ def build_adjustment(source: str, target: str = "L8", method: str = "ols",
     if method == "none":
         adjustment = BandAdjustment(src, tgt, "none",
                                     [BandModel(t, [s], [1.0], 0.0) for t, s in pairs.items()])
-    elif method == "hls":
-        adjustment = _hls(src, tgt, pairs)
+    elif method in PUBLISHED:
+        adjustment = published_adjustment(method, src, tgt, pairs)
     elif method == "ols":
         adjustment = fit_ols(src, tgt, spectra, pairs)
     else:
         adjustment = fit_multivariate(src, tgt, spectra, pairs, available)
     adjustment.info.update(n_spectra=len(spectra))
+    adjustment.restore_saturation = bool(default_restore_saturation(src)
+                                         if restore_saturation is None else restore_saturation)
     add_fit_metrics(adjustment, spectra)
     return adjustment
 
@@ -156,20 +164,3 @@ def _covered_bands(wavelengths: np.ndarray, sensor: str) -> list[str]:
 def _passthrough(target_band: str, source_band: str) -> BandModel:
     return BandModel(target_band, [source_band], [1.0], 0.0, note=_GAP_NOTE)
 
-
-def _hls(source: str, target: str, pairs: dict[str, str]) -> BandAdjustment:
-    if source not in HLS_COEFFICIENTS or target != "L8":
-        raise UnknownNameError(
-            f"the published HLS adjustment exists for S2A→L8 and S2B→L8 only, not "
-            f"{source}→{target}; use --method ols or multivariate")
-    table = HLS_COEFFICIENTS[source]
-    bands = []
-    for tgt_band, src_band in pairs.items():
-        if tgt_band in table and table[tgt_band][0] == src_band:
-            _, slope, offset = table[tgt_band]
-            bands.append(BandModel(tgt_band, [src_band], [slope], offset))
-        else:
-            bands.append(BandModel(tgt_band, [src_band], [1.0], 0.0,
-                                   note=f"no published HLS coefficient for {src_band}→"
-                                        f"{tgt_band}; passed through"))
-    return BandAdjustment(source, target, "hls", bands, {"citation": HLS_CITATION})

@@ -13,8 +13,9 @@ window, NaN fill); labelled scenes are :class:`LabelledScene` s whose
   :mod:`~crossmask.products.stac` (STAC items over local files);
 * datasets, one module each: :mod:`~crossmask.products.datasets.biome` (L8 Biome),
   :mod:`~crossmask.products.datasets.cmc` (Cloud Mask Catalogue),
-  :mod:`~crossmask.products.datasets.cloudsen12`, :mod:`~crossmask.products.datasets.generic`
-  (npz / GeoTIFF / product + TOML);
+  :mod:`~crossmask.products.datasets.cloudsen12` (v1 folders),
+  :mod:`~crossmask.products.datasets.cloudsen12_taco` (CloudSEN12+ ``.taco`` files),
+  :mod:`~crossmask.products.datasets.generic` (npz / GeoTIFF / product + TOML);
 * writers of the same formats (for tests and the demo): :mod:`crossmask.products.writers`.
 
 The rest of crossmask imports readers only through this package.
@@ -36,6 +37,7 @@ from crossmask.products.datasets.cloudsen12 import (
     CLOUDSEN12_FILL,
     cloudsen12_code_of,
 )
+from crossmask.products.datasets.cloudsen12_taco import TacoScene, find_taco_scenes, open_taco_scene
 from crossmask.products.datasets.generic import open_generic
 from crossmask.products.geotiff import GeoTiffProduct, open_geotiff, sensor_tag
 from crossmask.products.grid import Grid, read_grid, read_window
@@ -67,11 +69,13 @@ __all__ = [
     "RasterScene",
     "SafeProduct",
     "StacLandsatScene",
+    "TacoScene",
     "array_product",
     "biome_code_of",
     "cloudsen12_code_of",
     "find_biome_scenes",
     "find_labelled_scenes",
+    "find_taco_scenes",
     "is_band_folder",
     "normalize_biome",
     "open_band_files",
@@ -83,6 +87,7 @@ __all__ = [
     "open_product",
     "open_products",
     "open_safe",
+    "open_taco_scene",
     "parse_mtl",
     "read_grid",
     "read_window",

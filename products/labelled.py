@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from crossmask.errors import ProductFormatError
-from crossmask.products.datasets import cloudsen12, cmc
-from crossmask.products.datasets.generic import open_generic
+from crossmask.products.datasets import cloudsen12, cloudsen12_taco, cmc
+from crossmask.products.datasets.generic import find_generic_images, open_generic
 from crossmask.products.labels import LabelledScene
 
 __all__ = ["find_labelled_scenes", "open_labelled"]
@@ -21,11 +21,16 @@ def open_labelled(path: str | os.PathLike, config: str | os.PathLike | Mapping |
     a Cloud Mask Catalogue ``<root>/subscenes/<NAME>.npy`` (or ``masks/<NAME>.npy``) →
     :func:`~crossmask.products.datasets.cmc.open_cmc`; a ``.toml``, or an ``.npz`` / GeoTIFF
     with ``config`` →
-    :func:`~crossmask.products.datasets.generic.open_generic`.  ``sensor`` overrides the spacecraft.
+    :func:`~crossmask.products.datasets.generic.open_generic`; a CloudSEN12+
+    ``<file>.taco#<row>`` (or a ``.taco`` with one completely labelled sample) →
+    :func:`~crossmask.products.datasets.cloudsen12_taco.open_taco`.  ``sensor`` overrides
+    the spacecraft.
 
     Raises ProductFormatError if the path does not exist or matches no layout.
     """
     path = Path(path)
+    if cloudsen12_taco.is_taco_path(path):
+        return cloudsen12_taco.open_taco(path, sensor)
     if not path.exists():
         raise ProductFormatError(f"{path}: no such file or folder")
     if path.is_dir() and cloudsen12.is_patch(path):
@@ -44,19 +49,32 @@ def open_labelled(path: str | os.PathLike, config: str | os.PathLike | Mapping |
         "Catalogue subscenes/<NAME>.npy, or a .toml / .npz / GeoTIFF with a TOML config")
 
 
-def find_labelled_scenes(root: str | os.PathLike) -> list[Path]:
+def find_labelled_scenes(root: str | os.PathLike,
+                         config: str | os.PathLike | Mapping | None = None) -> list[Path]:
     """Every scene under ``root`` as paths for :func:`open_labelled`: a Cloud Mask
     Catalogue root gives its subscenes in ``classification_tags.csv`` order; any other
-    folder its CloudSEN12 patches that have a manual label, and its ``.toml`` configs, sorted.
+    folder its CloudSEN12 patches that have a manual label, and its ``.toml`` configs, sorted,
+    then the completely labelled samples of its CloudSEN12+ ``.taco`` files; a ``.taco`` file
+    its samples (``<file>.taco#<row>``, see
+    :func:`~crossmask.products.datasets.cloudsen12_taco.find_taco_scenes`).
+    With ``config`` (one TOML or mapping for the whole folder, see
+    :mod:`~crossmask.products.datasets.generic`): the npz / GeoTIFF images it describes,
+    to open with ``open_labelled(path, config)``.
 
-    Raises ProductFormatError if ``root`` is missing or holds no labelled scene.
+    Raises ProductFormatError if ``root`` is missing or holds no labelled scene;
+    ConfigError for a config that cannot describe a folder.
     """
     root = Path(root)
+    if cloudsen12_taco.is_taco(root):
+        return cloudsen12_taco.find_taco_scenes(root)
     if not root.is_dir():
         raise ProductFormatError(f"{root}: no such folder")
+    if config is not None:
+        return find_generic_images(root, config)
     if cmc.is_cmc_root(root):
         return cmc.find_cmc_scenes(root)
     found = sorted([*cloudsen12.find_cloudsen12_patches(root), *root.rglob("*.toml")])
+    found += cloudsen12_taco.find_taco_files(root)
     if not found:
         raise ProductFormatError(
             f"{root}: no labelled scenes; expected a Cloud Mask Catalogue root (subscenes/, "

@@ -3,7 +3,7 @@ from (pyrsr, or a table shipped in ``crossmask/srf/data/``), and each band's com
 (STAC ``eo`` extension v1.1) and native resolution.
 
 Registered: Landsat-8 OLI (L8), Landsat-9 OLI-2 (L9), Sentinel-2A/2B/2C MSI (S2A, S2B,
-S2C), Landsat-7 ETM+ (L7) and Landsat-5 TM (L5).  pyrsr has no Sentinel-2C, so S2C's
+S2C), Landsat-7 ETM+ (L7), Landsat-5 TM (L5) and Landsat-4 TM (L4).  pyrsr has no Sentinel-2C, so S2C's
 curves are ESA's table (S2-SRF issue 4.0) shipped as ``data/S2C_MSI_SRF.csv``; its
 provenance and terms are in ``data/SOURCE.md``.
 
@@ -49,7 +49,7 @@ class SensorSpec:
     """A sensor: registry key, long name, where its curves come from, bands and family.
 
     Sensors of one ``family`` share band names and layout (``"MSI"``: Sentinel-2A/2B/2C;
-    ``"OLI"``: Landsat-8/9; ``"TM"``: Landsat-7 ETM+ and Landsat-5 TM): a model trained on
+    ``"OLI"``: Landsat-8/9; ``"TM"``: Landsat-7 ETM+, Landsat-5 and Landsat-4 TM): a model trained on
     one member takes the others' data without band adjustment.
 
     The response curves come from exactly one place: ``srf_file``, a CSV shipped in
@@ -114,6 +114,19 @@ def _msi(satellite: str | None, key: str, long_name: str,
     ))
 
 
+def _tm(satellite: str, key: str, long_name: str) -> SensorSpec:
+    """A Landsat-4/5 Thematic Mapper: curves from pyrsr's ``<satellite>/TM`` folder."""
+    return SensorSpec(key, long_name, satellite, "TM", family="TM", bands=(
+        BandSpec("B1", "1", "blue", 30),
+        BandSpec("B2", "2", "green", 30),
+        BandSpec("B3", "3", "red", 30),
+        BandSpec("B4", "4", "nir08", 30),
+        BandSpec("B5", "5", "swir16", 30),
+        BandSpec("B6", "6", "lwir", 120, thermal=True),
+        BandSpec("B7", "7", "swir22", 30),
+    ))
+
+
 SENSOR_SPECS: dict[str, SensorSpec] = {
     spec.key: spec
     for spec in (
@@ -132,15 +145,8 @@ SENSOR_SPECS: dict[str, SensorSpec] = {
             BandSpec("B7", "7", "swir22", 30),
             BandSpec("B8", "8", "pan", 15),
         )),
-        SensorSpec("L5", "Landsat-5 TM", "Landsat-5", "TM", family="TM", bands=(
-            BandSpec("B1", "1", "blue", 30),
-            BandSpec("B2", "2", "green", 30),
-            BandSpec("B3", "3", "red", 30),
-            BandSpec("B4", "4", "nir08", 30),
-            BandSpec("B5", "5", "swir16", 30),
-            BandSpec("B6", "6", "lwir", 120, thermal=True),
-            BandSpec("B7", "7", "swir22", 30),
-        )),
+        _tm("Landsat-5", "L5", "Landsat-5 TM"),
+        _tm("Landsat-4", "L4", "Landsat-4 TM"),
     )
 }
 
@@ -153,4 +159,5 @@ SENSOR_ALIASES: dict[str, str] = {
     "SENTINEL2C": "S2C", "SENTINEL-2C": "S2C", "S2C_MSI": "S2C",
     "LANDSAT7": "L7", "LANDSAT-7": "L7", "LE07": "L7", "LE7": "L7", "ETM+": "L7", "ETM": "L7",
     "LANDSAT5": "L5", "LANDSAT-5": "L5", "LT05": "L5", "LT5": "L5", "TM": "L5",
+    "LANDSAT4": "L4", "LANDSAT-4": "L4", "LT04": "L4", "LT4": "L4",
 }

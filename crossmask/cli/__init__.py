@@ -49,9 +49,9 @@ def main(verbose: int) -> None:
 
 
 def _attach_commands() -> None:
-    from crossmask.cli import biome, demo, evaluate, harmonize, models, predict, srf, train
+    from crossmask.cli import biome, demo, evaluate, harmonize, models, patches, predict, srf, train
 
-    for module in (srf, harmonize, biome, train, models, predict, evaluate, demo):
+    for module in (srf, harmonize, biome, patches, train, models, predict, evaluate, demo):
         main.add_command(module.command)
 
 

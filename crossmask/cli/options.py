@@ -6,6 +6,7 @@ import click
 from crossmask.classes import SCHEMES
 from crossmask.harmonize import METHODS
 from crossmask.pipelines.evaluation.peers import PEERS
+from crossmask.pipelines.training.finetune import FREEZE_MODES
 
 output_opt = click.option(
     "-o", "--output", "output", required=True, type=click.Path(dir_okay=False),
@@ -85,6 +86,28 @@ def echo_batch(report) -> None:
                f"{counts['failed']}: wrote {report.table}")
     if report.failed:
         raise click.exceptions.Exit(1)
+
+augment_opt = click.option(
+    "--augment", default="flip", show_default=True,
+    help="Augmentations, comma-separated, recorded in the model card: flip (flips and "
+         "quarter turns), gain (brightness and per-band gain jitter), saturation (visible "
+         "bands clipped as Landsat-7/5 saturate over bright cloud), haze (thin-cloud "
+         "layer blended in), or none.",
+)
+init_opt = click.option(
+    "--init", type=click.Path(exists=True, file_okay=False),
+    help="Fine-tune this model folder (a crossmask run or an imported model, e.g. IPL-UV) "
+         "instead of starting from random weights.",
+)
+freeze_opt = click.option(
+    "--freeze", type=click.Choice(FREEZE_MODES), default="none", show_default=True,
+    help="With --init: keep the encoder (backbone) weights fixed.",
+)
+codes_opt = click.option(
+    "--codes", type=click.Path(exists=True, dir_okay=False),
+    help="One TOML for a folder of npz / GeoTIFF scenes (sensor, bands, [codes], labels, "
+         "images; see crossmask.products.datasets.generic).",
+)
 
 
 def split_names(text: str | None) -> list[str] | None:

@@ -8,6 +8,15 @@ Layout below ``root``::
     sentinel2/<NAME>_reference.tif             its reference mask on the 30 m grid
     sentinel2/<NAME>.toml                      config for the labelled-scene reader
 
+:func:`simulate_tm_set` writes Landsat-7 ETM+ (or Landsat-4/5 TM) scenes of the same kind
+of ground, not used by the demo: ``landsat7/<PRODUCT_ID>/`` (Collection 2 Level-1 with
+``_QA_RADSAT.TIF``), ``landsat7/<PRODUCT_ID>_reference.tif`` and ``<PRODUCT_ID>.toml``.
+Their reflective bands are rendered through the TM/ETM+ response curves and quantised to
+8-bit DN by :func:`crossmask.products.writers.landsat_tm.write_tm_scene`, which clips
+each band at its published saturation radiance (LMAX of the band's gain for ETM+, of the
+processing era for TM): bright cloud tops saturate the high-gain visible bands, as on
+real scenes.
+
 Each ground is simulated once on a 10 m grid (``3 × size_30m`` pixels) and seen by two
 acquisitions on different days: a Landsat-8 scene (bands = mean of 3 × 3 ground pixels;
 B8 at 15 m) and, for ``n_sentinel`` of the grounds, a Sentinel-2 product (10 m bands as
@@ -46,16 +55,19 @@ from crossmask.products import (
     read_grid,
 )
 from crossmask.products.writers.landsat import write_biome_scene
+from crossmask.products.writers.landsat_tm import write_tm_scene
 from crossmask.products.writers.safe import MSI_BANDS, write_safe
 
 __all__ = ["Acquisition", "DEFAULT_BIOMES", "REFERENCE_CODES", "SimulatedSet", "SimulationPlan",
            "l1c_dn", "landsat_arrays", "plan_pair_set", "sentinel_arrays", "simulate_ground",
-           "simulate_pair_set"]
+           "simulate_pair_set", "simulate_tm_set", "tm_arrays"]
 
 DEFAULT_BIOMES = ("Barren", "Forest", "Grass-Crops", "Urban", "Water", "SnowIce")
 #: Reference codes of the Sentinel-2 masks (CloudSEN12's, fill 255) and their classes.
 REFERENCE_CODES = {**CLOUDSEN12_CODES, CLOUDSEN12_FILL: "fill"}
 _L8_NOISE, _S2_NOISE = 0.0005, 0.001  # reflectance noise per native pixel
+#: Spacecraft of the TM/ETM+ sensors :func:`simulate_tm_set` writes, and a year each flew.
+_TM = {"L7": ("LANDSAT_7", 2001), "L5": ("LANDSAT_5", 2005), "L4": ("LANDSAT_4", 1988)}
 
 
 @dataclass(frozen=True)
@@ -251,9 +263,10 @@ def _write_reference(path: Path, reference: np.ndarray, grid: Grid) -> None:
         dst.update_tags(1, **{f"CODE_{k}": v for k, v in REFERENCE_CODES.items()})
 
 
-def _write_config(path: Path, sensor: str, safe: Path, reference: Path) -> None:
+def _write_config(path: Path, sensor: str, safe: Path, reference: Path,
+                  dataset: str = "simulated-s2") -> None:
     codes = "\n".join(f'{k} = "{v}"' for k, v in REFERENCE_CODES.items())
-    text = (f'dataset = "simulated-s2"\nsensor = "{sensor}"\nimage = "{safe.name}"\n'
+    text = (f'dataset = "{dataset}"\nsensor = "{sensor}"\nimage = "{safe.name}"\n'
             f'labels = "{reference.name}"\n\n[codes]\n{codes}\n')
     with atomic_output(path) as tmp:
         tmp.write_text(text)
@@ -319,3 +332,69 @@ def _write_sentinel(folder: Path, plan: SimulationPlan, index: int, ground: scen
     config = folder / f"{stem}.toml"
     _write_config(config, acq.sensor, safe, ref_path)
     return safe, ref_path, config
+
+
+def tm_arrays(plan: SimulationPlan, index: int, ground: scenery.Ground | None = None,
+              sensor: str = "L7") -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """A TM/ETM+ (``sensor`` L7, L5 or L4) acquisition of the ground of Landsat acquisition
+    ``index``, under another day's sky: TOA reflectance B1–B5, B7 (30 m) and ETM+ B8
+    (15 m), brightness temperature B6 (K), float32 and not yet clipped; and the
+    CloudSEN12 reference on the 30 m grid."""
+    acq = plan.landsat[index]
+    ground = ground if ground is not None else simulate_ground(plan, acq.ground)
+    sky, rng = _sky(plan, Acquisition(sensor, acq.ground, acq.date, acq.cover, "none",
+                                      10_000 + acq.key), ground)
+    bands = {}
+    for band, values in scenery.render(ground, sky, sensor).items():
+        if band == "B8":  # 10 m → 5 m → 15 m area average
+            values = np.repeat(np.repeat(values, 2, 0), 2, 1)
+        coarse = scenery.block_mean(values, 3)
+        bands[band] = np.clip(coarse + rng.normal(0.0, _L8_NOISE, coarse.shape), 1e-4, None)
+    bands["B6"] = scenery.block_mean(scenery.brightness_temperature(ground, sky)[0], 3)
+    reference = cloudsen12_code_of(scenery.cloud_classes(sky, 3))
+    return {b: v.astype(np.float32) for b, v in bands.items()}, reference
+
+
+def simulate_tm_set(root: str | Path, n_scenes: int = 2, size_30m: int = 64, seed: int = 0,
+                    biomes: Sequence[str] = DEFAULT_BIOMES, sensor: str = "L7",
+                    gains: dict[str, str] | None = None, overwrite: bool = False) -> list[Path]:
+    """Write ``n_scenes`` labelled TM/ETM+ scenes below ``root/landsat<n>`` (see the module
+    docstring) and return their TOML configs, sorted: the folder is an evaluation dataset
+    (``crossmask.products.open_labelled`` opens each TOML).
+
+    ``gains`` sets ETM+ gains per band (``{"B1": "L"}``; default the writer's bumper-mode
+    mix, high gain in the visible).  Ground ``i`` is the ground of :func:`plan_pair_set`'s
+    Landsat scene ``i``; the writer draws its own sun elevation (35–55°), which only sets
+    the DN scale and so the reflectance at which bands saturate.
+
+    Raises
+    ------
+    OutputExistsError
+        If the folder exists and ``overwrite`` is false.
+    InputError
+        For a sensor other than L7, L5 or L4, or invalid counts and sizes.
+    """
+    if sensor not in _TM:
+        raise InputError(f"sensor {sensor!r}: simulate_tm_set writes {', '.join(_TM)}")
+    plan = plan_pair_set(n_scenes, 0, size_30m, seed, biomes)
+    folder = Path(root) / f"landsat{sensor[1]}"
+    if folder.exists():
+        if not overwrite:
+            raise OutputExistsError(f"{folder}: output exists; pass overwrite=True to "
+                                    "replace it")
+        shutil.rmtree(folder)
+    spacecraft, year = _TM[sensor]
+    configs = []
+    for i, acq in enumerate(plan.landsat):
+        bands, reference = tm_arrays(plan, i, None, sensor)
+        date = datetime.date(year + i % 2, 1, 1) + datetime.timedelta(
+            days=acq.date.timetuple().tm_yday - 1)
+        scene_id = plan.scene_ids[i]
+        scene = write_tm_scene(folder, spacecraft, "collection2", size_30m, seed * 1000 + i,
+                               plan.biomes[i], bands, gains, date,
+                               (int(scene_id[3:6]), int(scene_id[6:9])))
+        ref_path = folder / f"{scene.name}_reference.tif"
+        _write_reference(ref_path, reference, read_grid(next(scene.glob("*_B1.TIF"))))
+        configs.append(folder / f"{scene.name}.toml")
+        _write_config(configs[-1], sensor, scene, ref_path, f"simulated-{sensor.lower()}")
+    return sorted(configs)

@@ -5,6 +5,7 @@ A TOML file (paths relative to it)::
     name = "zero-shot-s2"
     scheme = "binary"                      # binary | three | four
     methods = ["none", "ols", "multivariate", "hls"]
+    saturation = ["on", "off"]             # "off": also score without saturation restoration
     peers = ["ukis-csmask", "s2cloudless"] # optional, when installed
     n_boot = 1000
     seed = 0
@@ -23,6 +24,11 @@ A TOML file (paths relative to it)::
     path = "/data/l8biome"                 # an L8 Biome root …
     split = "split.json"                   # … optionally restricted to a split part
     part = "test"
+
+``saturation``: "on" scores each method as harmonisation does by default (saturated
+visible bands restored for TM/ETM+ data, :mod:`crossmask.harmonize.saturation`); "off"
+scores it without restoration too, as an ablation row labelled ``"<method> (no saturation
+fix)"`` — only for data where restoration is on by default (elsewhere the two are one).
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ from pathlib import Path
 
 from crossmask.classes import SCHEMES
 from crossmask.errors import ConfigError, InputError
-from crossmask.harmonize import METHODS
+from crossmask.harmonize import METHODS, SATURATION_SETTINGS
 from crossmask.pipelines.evaluation.peers import PEERS
 from crossmask.pipelines.inference.tiling import check_tiling
 
@@ -75,6 +81,7 @@ class EvaluationConfig:
     models: list[ModelSpec]
     datasets: list[DatasetSpec]
     methods: list[str] = field(default_factory=lambda: list(METHODS))
+    saturation: list[str] = field(default_factory=lambda: list(SATURATION_SETTINGS))
     scheme: str = "binary"
     peers: list[str] = field(default_factory=list)
     n_boot: int = 1000
@@ -91,6 +98,10 @@ class EvaluationConfig:
         if bad or not self.methods:
             raise ConfigError(f"unknown harmonisation methods {bad}; valid: "
                               f"{', '.join(METHODS)}")
+        bad = [s for s in self.saturation if s not in SATURATION_SETTINGS]
+        if bad or not self.saturation:
+            raise ConfigError(f"saturation {list(self.saturation)}: give one or both of "
+                              f"{', '.join(SATURATION_SETTINGS)}")
         if self.scheme not in SCHEMES:
             raise ConfigError(f"unknown class scheme {self.scheme!r}; valid: "
                               f"{', '.join(SCHEMES)}")

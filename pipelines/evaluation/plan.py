@@ -1,8 +1,8 @@
 """Which (scene, model, method) combinations an evaluation still has to score, and where.
 
 Finished combinations under ``<report>/records`` whose fingerprint (model weights and card,
-scene files and codes, scheme, method, adjustment coefficients, threshold, tiling,
-runtime, crossmask version) matches are read back; a record whose inputs changed is
+scene files and codes, scheme, method label, adjustment coefficients and saturation
+option, threshold, tiling, runtime, crossmask version) matches are read back; a record whose inputs changed is
 recomputed (and logged).  What is left is grouped by scene — the unit of work — and
 scored in this process or, with a Dask client, on its workers (each loads a model once);
 the records are saved here, by one writer.
@@ -98,7 +98,8 @@ def _plan(config, out_dir: Path, scheme: ClassScheme, runners: dict, digests: di
             task = SceneTask(spec.name, scene, index < config.quicklooks)
             scene_digest = digest(scene.identity())
             for name, runner in runners.items():
-                for method in methods_for(config.methods, scene.sensor, runner.card.sensor):
+                for method in methods_for(config.methods, scene.sensor, runner.card.sensor,
+                                          config.saturation):
                     key = record_key(spec.name, scene, name, method)
                     adjustment = scene_adjustment(scene, runner.card, method, adjustments)
                     stamp = record_fingerprint(config, scheme, digests[name], scene_digest,

@@ -52,7 +52,9 @@ def record_fingerprint(config: EvaluationConfig, scheme: ClassScheme, model_dige
                        scene_digest: str, method: str, adjustment, card,
                        runtime: str = "keras/fp32") -> dict:
     """Everything a (scene, model, method) record depends on, as named digests
-    (``runtime``: what ran the network and in which precision)."""
+    (``method``: the evaluation label, e.g. ``"ols (no saturation fix)"``; ``adjustment``:
+    its coefficients and saturation option; ``runtime``: what ran the network and in which
+    precision)."""
     coefficients = {k: v for k, v in adjustment.to_dict().items() if k != "info"}
     return {"crossmask": __version__, "model": model_digest, "scene": scene_digest,
             "scheme": scheme.name, "method": method, "adjustment": digest(coefficients),

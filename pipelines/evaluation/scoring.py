@@ -20,9 +20,12 @@ from crossmask.classes import IGNORE, ClassScheme, is_cloud, to_classes
 from crossmask.errors import InputError, UnknownNameError
 from crossmask.fingerprint import digest
 from crossmask.harmonize import (
+    SATURATION_SETTINGS,
     HarmonizedProduct,
     applicable_methods,
     build_adjustment,
+    method_labels,
+    parse_method_label,
     resample_window,
 )
 from crossmask.models.runtime import as_runner
@@ -95,21 +98,30 @@ def class_map(model_names: list[str], scheme: ClassScheme) -> np.ndarray:
 
 
 def scene_adjustment(scene, card, method: str, cache: dict):
-    """The ``method`` adjustment from the scene's sensor and bands to the model's (fitted
-    once per sensor, method and band sets: ``cache``)."""
+    """The adjustment a method label of :func:`methods_for` stands for, from the scene's
+    sensor and bands to the model's (``"ols (no saturation fix)"``: ``ols`` without
+    saturation restoration); fitted once per sensor, label and band sets (``cache``)."""
     key = (scene.sensor, method, tuple(card.bands), tuple(scene.band_names))
     if key not in cache:
-        cache[key] = build_adjustment(scene.sensor, card.sensor, method,
-                                      target_bands=card.bands, available=scene.band_names)
+        name, restore = parse_method_label(method)
+        cache[key] = build_adjustment(scene.sensor, card.sensor, name,
+                                      target_bands=card.bands, available=scene.band_names,
+                                      restore_saturation=restore)
     return cache[key]
 
 
-def methods_for(methods: list[str], data_sensor: str, model_sensor: str) -> list[str]:
-    """Data of the model's own sensor family need no adjustment: score them once, 'none'."""
+def methods_for(methods: list[str], data_sensor: str, model_sensor: str,
+                saturation=SATURATION_SETTINGS) -> list[str]:
+    """The method labels to score: data of the model's own sensor family need no band
+    adjustment (scored with 'none' only); ``saturation`` settings ("on", "off") add a
+    "<method> (no saturation fix)" twin where restoration is on by default (TM/ETM+
+    data; :func:`crossmask.harmonize.method_labels`)."""
     if same_family(data_sensor, model_sensor):
-        return ["none"]
-    possible = applicable_methods(data_sensor, model_sensor)
-    return [m for m in methods if m in possible]
+        chosen = ["none"]
+    else:
+        possible = applicable_methods(data_sensor, model_sensor)
+        chosen = [m for m in methods if m in possible]
+    return method_labels(chosen, list(saturation), data_sensor)
 
 
 def peer_inputs(scene, peer_name: str) -> tuple[list[str] | None, list[str], str]:

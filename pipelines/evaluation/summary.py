@@ -8,7 +8,7 @@ import pandas as pd
 
 from crossmask.classes import ClassScheme
 from crossmask.errors import InputError
-from crossmask.harmonize import METHODS
+from crossmask.harmonize import METHODS, method_label
 from crossmask.pipelines.evaluation.metrics import ThresholdAccumulator, summarize
 
 __all__ = ["GROUP", "check_labelled", "harmonization_effect", "oa_comparisons",
@@ -16,9 +16,13 @@ __all__ = ["GROUP", "check_labelled", "harmonization_effect", "oa_comparisons",
 
 #: The columns one summary row stands for.
 GROUP = ("dataset", "model", "method")
-#: Report order of the methods ("native": a peer tool on the data as they are).
-_ORDER = {m: i for i, m in enumerate((*METHODS, "native"))}
+#: Report order of the method labels: each method, then its "(no saturation fix)" ablation
+#: twin ("native": a peer tool on the data as they are).
+_ORDER = {m: i for i, m in enumerate((*(label for m in METHODS for label in
+                                         (m, method_label(m, False))), "native"))}
 _ADJUSTED = [m for m in METHODS if m != "none"]
+#: Ablation label → the method label it is compared with (same method, restoration on).
+_ABLATIONS = {method_label(m, False): m for m in METHODS}
 
 
 def summary_table(results: pd.DataFrame, scheme: ClassScheme, n_boot: int, seed: int,
@@ -42,24 +46,32 @@ def summary_table(results: pd.DataFrame, scheme: ClassScheme, n_boot: int, seed:
 
 def harmonization_effect(results: pd.DataFrame, n_boot: int = 1000,
                          seed: int = 0) -> pd.DataFrame:
-    """Per dataset, model and method: mean per-scene ΔOA and Δ|CAD| against ``none``.
+    """Per dataset, model and method: mean per-scene ΔOA and Δ|CAD| against ``none``; and
+    per method scored without saturation restoration too, the restoration's own effect
+    (row ``"<method> vs <method> (no saturation fix)"``, ``baseline`` the ablation label).
 
     Differences are paired by scene (same scenes, same model); the 95 % interval comes
     from ``n_boot`` bootstrap resamplings of the scenes.  ``verdict`` says whether the
-    method gives higher OA and smaller |CAD| than ``none`` beyond that interval.
+    method gives higher OA and smaller |CAD| than its baseline beyond that interval.
     """
     rows = []
     for (dataset, model), group in results.groupby(["dataset", "model"], sort=True):
-        base = group[group.method == "none"].set_index("scene_id")
-        for method, other in group[group.method.isin(_ADJUSTED)].groupby("method", sort=False):
-            other = other.set_index("scene_id").loc[base.index.intersection(other.scene_id)]
+        labels = set(group.method)
+        pairs = [(m, "none", m) for m in _ADJUSTED if m in labels and "none" in labels]
+        pairs += [(on, off, f"{on} vs {off}") for off, on in _ABLATIONS.items()
+                  if on in labels and off in labels]
+        for method, baseline, name in pairs:
+            base = group[group.method == baseline].set_index("scene_id")
+            other = group[group.method == method].set_index("scene_id")
+            other = other.loc[base.index.intersection(other.index)]
             if other.empty:
                 continue
             d_oa = 100 * (other["oa"] - base.loc[other.index, "oa"]).to_numpy()
             d_cad = (other["cad"].abs() - base.loc[other.index, "cad"].abs()).to_numpy()
             oa_ci, cad_ci = _paired_ci(d_oa, n_boot, seed), _paired_ci(d_cad, n_boot, seed)
-            rows.append({"dataset": dataset, "model": model, "method": method,
-                         "scenes": len(d_oa), "dOA pp": round(float(d_oa.mean()), 3),
+            rows.append({"dataset": dataset, "model": model, "method": name,
+                         "baseline": baseline, "scenes": len(d_oa),
+                         "dOA pp": round(float(d_oa.mean()), 3),
                          "dOA lo": oa_ci[0], "dOA hi": oa_ci[1],
                          "d|CAD| pp": round(float(d_cad.mean()), 3), "d|CAD| lo": cad_ci[0],
                          "d|CAD| hi": cad_ci[1], "verdict": _verdict(oa_ci, cad_ci)})

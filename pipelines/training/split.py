@@ -1,7 +1,8 @@
 """Scene-level train/val/test splits.
 
 Splits are made per scene, stratified by biome (scenes without one form their own
-stratum), reproducible for a seed, and kept as JSON::
+stratum), reproducible for a seed — or read from a dataset's folders (``train/``,
+``val/``, ``test/``, :func:`split_from_folders`) — and kept as JSON::
 
     {"format": "crossmask-split", "version": 1, "seed": 0,
      "train": [...], "val": [...], "test": [...], "biomes": {"LC8…": "Forest", ...}}
@@ -25,10 +26,14 @@ from crossmask.documents import check_header
 from crossmask.errors import InputError, ProductFormatError, UnknownNameError
 from crossmask.products import LabelledScene, normalize_biome
 
-__all__ = ["PARTS", "Split", "load_split", "make_split", "save_split", "select_scenes"]
+__all__ = ["FOLDER_PARTS", "PARTS", "Split", "load_split", "make_split", "save_split",
+           "select_scenes", "split_from_folders"]
 
 #: The parts of a split, in order.
 PARTS = ("train", "val", "test")
+#: Folder names (any case) that put the scenes below them into a part.
+FOLDER_PARTS = {"train": "train", "training": "train", "val": "val", "valid": "val",
+                "validation": "val", "test": "test", "testing": "test"}
 _FORMAT, _VERSION = "crossmask-split", 1
 
 
@@ -97,6 +102,38 @@ def make_split(scenes: Mapping[str, str | None] | Iterable[LabelledScene],
         parts["val"] += ids[n_train:n_train + n_val]
         parts["test"] += ids[n_train + n_val:]
     return Split(seed, *(tuple(sorted(parts[p])) for p in PARTS), biomes=biomes)
+
+
+def split_from_folders(paths: Mapping[str, str | os.PathLike], root: str | os.PathLike,
+                       seed: int = 0) -> Split | None:
+    """The split a dataset's folder structure gives: scene ID → its file or folder
+    (``paths``); a scene below a folder named as in :data:`FOLDER_PARTS` (e.g.
+    ``root/train/Images/a.tif``, ``root/val/...``) goes to that part.  None when no scene
+    lies below such a folder.
+
+    Raises InputError when only some scenes do, or one lies below two such folders.
+    """
+    root = Path(root).resolve()
+    parts: dict[str, str | None] = {}
+    for sid, path in sorted(paths.items()):
+        try:
+            rel = Path(path).resolve().relative_to(root)
+        except ValueError:
+            rel = Path(Path(path).name)
+        named = {FOLDER_PARTS[p.lower()] for p in rel.parts[:-1] if p.lower() in FOLDER_PARTS}
+        if len(named) > 1:
+            raise InputError(f"{path}: lies below folders of several split parts "
+                             f"({', '.join(sorted(named))})")
+        parts[sid] = named.pop() if named else None
+    if not any(parts.values()):
+        return None
+    loose = [sid for sid, part in parts.items() if part is None]
+    if loose:
+        raise InputError(f"{root}: {len(loose)} scenes (e.g. {paths[loose[0]]}) lie outside "
+                         f"the train/val/test folders that hold the others; move them or "
+                         "give a split")
+    return Split(seed, *(tuple(sid for sid, p in parts.items() if p == part) for part in PARTS),
+                 biomes={sid: None for sid in parts})
 
 
 def save_split(split: Split, path: str | os.PathLike, overwrite: bool = False) -> Path:

@@ -19,6 +19,31 @@ pixel size in m; default the finest band's), ``dataset``, ``scene_id``.  Label c
 from ``[codes]`` raise an error; NaN labels and the label raster's nodata are fill.  Arrays
 without georeferencing (npz, the Cloud Mask Catalogue) get a nominal grid in
 :data:`~crossmask.products.labels.UNREFERENCED_CRS`.
+
+**One TOML for a folder of scenes** (``crossmask patches FOLDER --codes codes.toml``,
+``crossmask evaluate --data FOLDER --codes codes.toml``; :func:`find_generic_images` lists
+the images, :func:`open_generic` opens each with the same config)::
+
+    sensor = "L8"
+    bands = ["B2", "B3", "B4", "B5", "B6", "B7", "B9", "B10"]
+    images = "*/Images/*.tif"             # glob(s) below FOLDER (a string or a list)
+    labels = "../Masks/{stem}.tif"        # each image's label raster
+    scene_id = "{stem}"                   # the default
+    [codes]
+    0 = "fill"
+    64 = "shadow"
+    128 = "clear"
+    192 = "thin"
+    255 = "cloud"
+
+``labels`` and ``scene_id`` may hold the placeholders ``{stem}`` (the image's file name
+without suffix), ``{name}`` (with suffix) and ``{parent}`` (the name of the image's
+folder).  A ``labels`` with a placeholder is taken relative to *the image's folder*; one
+without, relative to the TOML (one scene).  In a folder config ``image`` is refused (use
+``images``), and a GeoTIFF folder's ``labels`` must hold a placeholder (else every image
+would share one label raster).  ``images`` defaults to every ``.npz``, ``.tif`` and
+``.tiff`` below the folder; files that are another image's label raster are left out.
+Invalid keys or placeholders raise :class:`~crossmask.errors.ConfigError` naming the TOML.
 """
 
 from __future__ import annotations
@@ -43,11 +68,15 @@ from crossmask.products.open import open_product
 from crossmask.products.rasters import ProductScene, raster_scene
 from crossmask.srf import get_sensor
 
-__all__ = ["CONFIG_KEYS", "open_generic"]
+__all__ = ["CONFIG_KEYS", "IMAGE_SUFFIXES", "find_generic_images", "open_generic"]
 
 #: Keys a scene TOML may hold.
-CONFIG_KEYS = ("sensor", "bands", "codes", "image", "labels", "scale", "offset", "nodata",
-               "resolution", "dataset", "scene_id")
+CONFIG_KEYS = ("sensor", "bands", "codes", "image", "images", "labels", "scale", "offset",
+               "nodata", "resolution", "dataset", "scene_id")
+#: Image files a folder config picks up by default (``images`` unset).
+IMAGE_SUFFIXES = (".npz", ".tif", ".tiff")
+#: Placeholders of ``labels`` and ``scene_id``.
+PLACEHOLDERS = ("stem", "name", "parent")
 
 
 def open_generic(path: str | os.PathLike, config: str | os.PathLike | Mapping | None = None,
@@ -87,15 +116,81 @@ def open_generic(path: str | os.PathLike, config: str | os.PathLike | Mapping | 
     keys = dict(dataset=str(cfg.get("dataset", "generic")), classes=label_classes(lut))
     if path.suffix.lower() == ".toml":
         path = _config_image(source, cfg)
-    keys["scene_id"] = str(cfg.get("scene_id", path.stem))
+    keys["scene_id"] = _expand(cfg.get("scene_id", "{stem}"), path, source, "scene_id")
     if path.suffix.lower() in (".tif", ".tiff"):
         if "labels" not in cfg:
             raise ConfigError(f"{source}: a GeoTIFF image needs labels = \"<raster>\"")
-        return raster_scene(path, source.parent / str(cfg["labels"]), sens.key, lut, bands,
+        return raster_scene(path, label_path(path, cfg, source), sens.key, lut, bands,
                             cfg.get("scale"), cfg.get("offset", 0.0), cfg.get("nodata"), **keys)
     if path.suffix.lower() != ".npz":
         raise ConfigError(f"{path}: the image must be an .npz or a GeoTIFF (.tif)")
     return _open_npz(path, source, cfg, sens, bands, lut, keys)
+
+
+def label_path(image: Path, cfg: Mapping, source: Path) -> Path:
+    """The label raster of ``image``: ``labels`` with its placeholders filled, relative to
+    the image's folder when it has one, else to the config ``source``'s folder."""
+    template = cfg["labels"]
+    if not isinstance(template, str) or not template:
+        raise ConfigError(f"{source}: labels must be a path such as \"../Masks/{{stem}}.tif\"")
+    base = image.parent if _has_placeholder(template) else source.parent
+    return base / _expand(template, image, source, "labels")
+
+
+def _has_placeholder(template: str) -> bool:
+    return any(f"{{{key}}}" in template for key in PLACEHOLDERS)
+
+
+def _expand(template, image: Path, source: Path, key: str) -> str:
+    """``template`` with ``{stem}``, ``{name}`` and ``{parent}`` of ``image`` filled in."""
+    try:
+        return str(template).format(stem=image.stem, name=image.name, parent=image.parent.name)
+    except (KeyError, IndexError, ValueError) as err:
+        raise ConfigError(f"{source}: {key} = {template!r} holds an unknown placeholder "
+                          f"({err}); valid: {', '.join('{' + p + '}' for p in PLACEHOLDERS)}"
+                          ) from err
+
+
+def find_generic_images(root: str | os.PathLike, config: str | os.PathLike | Mapping
+                        ) -> list[Path]:
+    """The images below ``root`` that one config (a TOML path or parsed mapping) describes:
+    the ``images`` globs (default every ``.npz``/``.tif``/``.tiff``), sorted, without the
+    files that are another image's label raster.
+
+    Raises ConfigError for a config that cannot describe a folder (``image`` set, bad
+    ``images``, a GeoTIFF ``labels`` without placeholder) and ProductFormatError when no
+    image matches or an image's label raster is missing.
+    """
+    root = Path(root)
+    source = root if isinstance(config, Mapping) else Path(config)
+    cfg = dict(config) if isinstance(config, Mapping) else _load_toml(source)
+    patterns = cfg.get("images", [f"**/*{suffix}" for suffix in IMAGE_SUFFIXES])
+    patterns = [patterns] if isinstance(patterns, str) else patterns
+    if "image" in cfg:
+        raise ConfigError(f"{source}: image names one scene; a folder config selects its "
+                          "images with images = \"<glob>\" (e.g. \"*/Images/*.tif\")")
+    if not isinstance(patterns, list) or not patterns or not all(
+            isinstance(p, str) and p for p in patterns):
+        raise ConfigError(f"{source}: images must be a glob or a list of globs below the "
+                          f"folder, e.g. \"*/Images/*.tif\"; got {patterns!r}")
+    found = sorted({p for pattern in patterns for p in root.glob(pattern)
+                    if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES})
+    rasters = [p for p in found if p.suffix.lower() != ".npz"]
+    if rasters and "labels" in cfg and not _has_placeholder(str(cfg["labels"])):
+        raise ConfigError(f"{source}: labels = {cfg['labels']!r} would give every image the "
+                          "same label raster; use a placeholder, e.g. \"../Masks/{stem}.tif\"")
+    labels = {p: label_path(p, cfg, source) for p in rasters if "labels" in cfg}
+    taken = {path.resolve() for path in labels.values()}
+    images = [p for p in found if p.resolve() not in taken]
+    if not images:
+        raise ProductFormatError(f"{root}: no images match {', '.join(patterns)} (besides "
+                                 "label rasters); set images = \"<glob>\" in the config")
+    missing = [labels[p] for p in images if p in labels and not labels[p].exists()]
+    if missing:
+        raise ProductFormatError(f"{missing[0]}: label raster missing ({len(missing)} of "
+                                 f"{len(images)} images have none); set images = \"<glob>\" "
+                                 "to pick only labelled images, or fix labels")
+    return images
 
 
 def _open_product_scene(source: Path, cfg: Mapping, sensor: str | None) -> LabelledScene:

@@ -30,8 +30,8 @@ EARTHLIB_LIKE = np.concatenate([np.arange(400, 1350, 10), np.arange(1460, 1790, 
                                 np.arange(1960, 2451, 10)]).astype(float)
 
 
-def test_registry_lists_the_seven_sensors():
-    assert list_sensors() == ["L8", "L9", "S2A", "S2B", "S2C", "L7", "L5"]
+def test_registry_lists_the_eight_sensors():
+    assert list_sensors() == ["L8", "L9", "S2A", "S2B", "S2C", "L7", "L5", "L4"]
     assert get_sensor("Sentinel-2A").key == "S2A"
     assert get_sensor("lc08").key == "L8"
 
@@ -109,6 +109,7 @@ def test_missing_package_table_is_a_clear_error():
     ("S2A", "B2", 492, 10), ("S2B", "B12", 2186, 20), ("L7", "B4", 835, 30),
     ("L5", "B7", 2217, 30), ("L9", "B1", 443, 30), ("L8", "B10", 10900, 100),
     ("S2C", "B2", 489, 10), ("S2C", "B8A", 866, 20), ("S2C", "B11", 1612, 20),
+    ("L4", "B4", 839, 30), ("L4", "B6", 11154, 120),
 ])
 def test_band_centres_are_in_nm_whatever_the_file_unit(sensor, band, centre, resolution):
     b = get_sensor(sensor).band(band)
@@ -200,12 +201,21 @@ def test_standard_pairing_is_the_published_one():
 
 @pytest.mark.parametrize("source, target", [("S2A", "L8"), ("S2B", "L8"), ("S2C", "L8"),
                                             ("L9", "L8"), ("L7", "L8"), ("L5", "L8"),
-                                            ("L8", "S2A"), ("L8", "S2C")])
+                                            ("L4", "L8"), ("L8", "S2A"), ("L8", "S2C")])
 def test_paired_bands_share_a_common_name(source, target):
     src, tgt = get_sensor(source), get_sensor(target)
     for t, s in band_pairs(source, target).items():
         assert src.band(s).common_name == tgt.band(t).common_name
     assert PAIRINGS  # the table is data, visible to users
+
+
+@pytest.mark.parametrize("alias", ["L4", "LANDSAT4", "Landsat-4", "LT04", "lt4"])
+def test_landsat_4_tm_is_registered_under_its_aliases(alias):
+    sensor = get_sensor(alias)
+    assert (sensor.key, sensor.long_name, sensor.family) == ("L4", "Landsat-4 TM", "TM")
+    assert sensor.band_names == get_sensor("L5").band_names
+    assert SENSOR_SPECS["L4"].curve_source == "pyrsr Landsat-4/TM"
+    assert band_pairs("L4") == band_pairs("L5")
 
 
 def test_unpaired_families_raise():
