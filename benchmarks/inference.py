@@ -235,6 +235,7 @@ def parse_args() -> argparse.Namespace:
     add("--accuracy", action=argparse.BooleanOptionalAction, default=True)
     add("--quick", action="store_true", help="smoke run: small inputs, few models and "
         "settings, no full scene (a 1560 x 1540 px one with --full-scene)")
+    add("--tables", type=Path, help="only print the tables of a saved results JSON")
     add("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     quick = args.quick
@@ -333,58 +334,26 @@ def measure_accuracy(args, infos: dict, runtimes: list[str], precisions: list[st
 
 
 # --------------------------------------------------------------------------- output
-def report(args, rows: dict, notes: list[str]) -> dict:
-    import inference_report as rep
-
-    peak = max(rows[k].get("gflops", 0) for k in ("matmul_before", "matmul_after"))
-    say(f"\n## Inference on {os.cpu_count()} CPU cores ({rep.machine()['cpu']}), load average "
-        f"{rows['load_before'][0]:.2f} before, {rows['load_after'][0]:.2f} after; matmul "
-        f"peak {peak:.1f} GFLOP/s (4096² float32 numpy, best of 3)\n")
-    say(f"### {args.size} × {args.size} px input, tile {args.tile} × batch "
-        f"{args.batch_size}, overlap {OVERLAP} px\n")
-    say(rep.main_table(rows["main"], peak))
-    recommended = {}
-    if rows["sweep"]:
-        say(f"\n### Tile × batch sweep, {args.sweep_size} × {args.sweep_size} px, fp32\n")
-        say(rep.sweep_table(rows["sweep"]))
-        recommended = rep.recommend(rows["sweep"])
-        for runtime, rec in recommended.items():
-            say(f"\nrecommended default on {runtime}: {rec['setting']} (mean relative speed "
-                f"{rec['relative_speed']:.2f}; ranking "
-                + ", ".join(f"{s} {v:.2f}" for s, v in rec["ranking"]) + ")")
-    if rows["accuracy"]:
-        say("\n### Agreement with fp32 on real data (IPL-UV 6-band model)\n")
-        say(rep.accuracy_table(rows["accuracy"]))
-    if rows["scene"]:
-        shape = rows["scene"]["shape"]
-        say(f"\n### Full Landsat-8 scene, {shape[0]} × {shape[1]} px, `python -m crossmask "
-            "predict` (CLI defaults: tile 512, batch 4)\n")
-        say(rep.scene_table(rows["scene"]["rows"], shape[0] * shape[1]))
-        t = rows["scene"]["tiling"]
-        say(f"\n{t['tiles']} tiles of {t['tile']} px (work {t['work']:.2f}); {t['fill_tiles']} "
-            f"of them hold only fill ({100 * t['fill_px_fraction']:.0f} % of the scene is fill)")
-    for note in notes:
-        say(f"\nnote: {note}")
-    return {"peak_gflops": peak, "recommended": recommended}
-
-
 def main() -> None:
-    import inference_report
+    import inference_report as rep
 
     args = parse_args()
     if args.child:
         child(json.loads(args.child))
         return
+    if args.tables:
+        rep.print_report(json.loads(args.tables.read_text()))
+        return
     notes: list[str] = []
     start = time.perf_counter()
     rows = run_all(args, notes)
-    summary = report(args, rows, notes)
     record = {"benchmark": "inference", "size_px": args.size, "tile": args.tile,
               "batch_size": args.batch_size, "overlap": OVERLAP, "quick": args.quick,
-              "sweep_size_px": args.sweep_size, "machine": inference_report.machine(),
+              "sweep_size_px": args.sweep_size, "machine": rep.machine(),
               "load_average_before": rows.pop("load_before"),
-              "load_average_after": rows.pop("load_after"), **rows, **summary,
+              "load_average_after": rows.pop("load_after"), **rows,
               "total_s": time.perf_counter() - start, "notes": notes}
+    record |= rep.print_report(record)
     results = HERE / "results"
     results.mkdir(exist_ok=True)
     path = results / ("inference_quick.json" if args.quick else "inference.json")

@@ -137,3 +137,64 @@ def machine() -> dict:
                                             "amx_bf16", "avx512_vnni"))
     return {"cpu": model, "cpu_count": os.cpu_count(), "simd": simd,
             "platform": platform.platform(), "versions": found}
+
+
+def print_report(record: dict) -> dict:
+    """Print every table of a run's record; return the peak and the recommendations."""
+    peak = max(record[k].get("gflops", 0) for k in ("matmul_before", "matmul_after"))
+    size, sweep_size, scene = record["size_px"], record["sweep_size_px"], record.get("scene")
+    print(f"\n## Inference on {record['machine']['cpu_count']} CPU cores "
+          f"({record['machine']['cpu']}), load average {record['load_average_before'][0]:.2f} "
+          f"before, {record['load_average_after'][0]:.2f} after; matmul peak {peak:.1f} GFLOP/s "
+          "(4096² float32 numpy, best of 3)\n")
+    print(f"### {size} × {size} px input, tile {record['tile']} × batch "
+          f"{record['batch_size']}, overlap {record['overlap']} px\n")
+    print(main_table(record["main"], peak))
+    print("\n### Where end to end loses against the network alone\n")
+    print(breakdown_table(record["main"]))
+    recommended = {}
+    if record["sweep"]:
+        print(f"\n### Tile × batch sweep, {sweep_size} × {sweep_size} px, fp32\n")
+        print(sweep_table(record["sweep"]))
+        recommended = recommend(record["sweep"])
+        for runtime, rec in recommended.items():
+            print(f"\nrecommended default on {runtime}: {rec['setting']} (mean relative "
+                  f"speed {rec['relative_speed']:.2f}; ranking "
+                  + ", ".join(f"{s} {v:.2f}" for s, v in rec["ranking"]) + ")")
+    if record["accuracy"]:
+        print("\n### Agreement with fp32 on real data (IPL-UV 6-band model)\n")
+        print(accuracy_table(record["accuracy"]))
+    if scene:
+        print_scene(scene)
+    for note in record["notes"]:
+        print(f"\nnote: {note}")
+    return {"peak_gflops": peak, "recommended": recommended}
+
+
+def print_scene(scene: dict) -> None:
+    rows, cols = scene["shape"]
+    print(f"\n### Full Landsat-8 scene, {rows} × {cols} px, `python -m crossmask predict` "
+          "(CLI defaults: tile 512, batch 4)\n")
+    print(scene_table(scene["rows"], rows * cols))
+    t = scene.get("tiling")
+    if t:
+        print(f"\n{t['tiles']} tiles of {t['tile']} px (work {t['work']:.2f}); "
+              f"{t['fill_tiles']} of them hold only fill ({100 * t['fill_px_fraction']:.0f} % "
+              "of the scene is fill)")
+
+
+def breakdown_table(rows: list[dict]) -> str:
+    """e2e/net = 1/work × (network share of the e2e wall time) × (network speed inside
+    e2e / alone): the overlap, the serial rest of the pipeline, and contention."""
+    header = ["model", "runtime", "e2e/net", "1/work (overlap)", "network share of e2e time",
+              "net inside e2e / alone", "not network s", "reads s (reader thread)"]
+    body = []
+    for r in rows:
+        e, n = r.get("e2e") or {}, r.get("net") or {}
+        if not e.get("network_s") or not n.get("mpx_s"):
+            continue
+        body.append([r["label"], r["runtime"], _f(r.get("ratio")), _f(1 / e["work"]),
+                     _f(e["network_s"] / e["seconds"]),
+                     _f(e["net_inside_mpx_s"] / n["mpx_s"]),
+                     _f(e["seconds"] - e["network_s"], ".1f"), _f(e.get("read_s"), ".1f")])
+    return _table(header, body)

@@ -47,10 +47,8 @@ def archive_costs(harmonize: dict | None, predict: dict | None, grids: dict) -> 
     if harmonize:
         parts["harmonize"] = (harmonize, 1.0)
     if predict:
-        tile_px = grids["harmonize"]["px_30m"] ** 2 if "harmonize" in grids \
-            else (2 * 1830) ** 2
         l8 = grids[predict["job"]]
-        parts["predict"] = (predict, tile_px / (l8["rows"] * l8["cols"]))
+        parts["predict"] = (predict, _tile_30m(grids) ** 2 / (l8["rows"] * l8["cols"]))
     rows = []
     for cores in ARCHIVE_CORES:
         row = {"cores": cores, "basis": "measured" if cores <= 2 else "extrapolated"}
@@ -62,6 +60,11 @@ def archive_costs(harmonize: dict | None, predict: dict | None, grids: dict) -> 
         row["total_h"] = sum(v for k, v in row.items() if k.endswith("_h"))
         rows.append(row)
     return rows
+
+
+def _tile_30m(grids: dict) -> int:
+    """Edge (px) of the harmonised S2 tile at 30 m: the measured one, else full size."""
+    return grids["harmonize"]["px_30m"] if "harmonize" in grids else 3660
 
 
 def _hours(value: float) -> str:
@@ -91,7 +94,7 @@ def archive_markdown(rows: list[dict], record: dict) -> str:
         g = grids[predict[0]]
         notes.append(f"predict: UNmask (width 1, {g['runtime']}), seconds of a "
                      f"{g['rows']} × {g['cols']} px L8 scene scaled by pixels to the "
-                     "harmonised tile's 30 m grid.")
+                     f"harmonised tile's 30 m grid ({_tile_30m(grids)} px square).")
     notes.append("s/tile: wall seconds per tile with every core busy (hours = "
                  f"{ARCHIVE_TILES} × s/tile / 3600).")
     notes.append("* extrapolated: one-thread-worker seconds / (cores × E₂), i.e. assuming "

@@ -37,7 +37,9 @@ def harmonize_window(product: Product, adjustment: BandAdjustment, grid: Grid,
 
     With ``adjustment.restore_saturation``, saturated visible source bands are restored
     ("clouds are white", :mod:`crossmask.harmonize.saturation`) before the band models;
-    products without saturation information are left as they are.
+    products without saturation information are left as they are.  A ``learned``
+    adjustment's generator sees the window with a margin of ``adjustment.halo`` pixels
+    (clipped at the grid's edge), so windows give the whole-image result.
 
     Returns
     -------
@@ -45,12 +47,26 @@ def harmonize_window(product: Product, adjustment: BandAdjustment, grid: Grid,
         float32, shape (n_target_bands, rows, cols), in ``adjustment.target_bands`` order;
         NaN where any source band used is nodata.
     """
-    sources = {band: resample_window(product, band, grid, window)
+    padded, crop = _with_halo(grid, window, adjustment.halo)
+    sources = {band: resample_window(product, band, grid, padded)
                for band in adjustment.source_bands}
     if adjustment.restore_saturation:
-        sources = restore_window(product, sources, grid, window)
+        sources = restore_window(product, sources, grid, padded)
     adjusted = adjustment.apply(sources)
-    return np.stack([adjusted[band] for band in adjustment.target_bands])
+    return np.stack([adjusted[band][crop] for band in adjustment.target_bands])
+
+
+def _with_halo(grid: Grid, window: Window, halo: int) -> tuple[Window, tuple[slice, slice]]:
+    """``window`` grown by ``halo`` pixels on each side within ``grid``, and the slices
+    that cut ``window`` back out of it."""
+    if halo <= 0:
+        return window, (slice(None), slice(None))
+    col0, row0 = max(int(window.col_off) - halo, 0), max(int(window.row_off) - halo, 0)
+    col1 = min(int(window.col_off + window.width) + halo, grid.width)
+    row1 = min(int(window.row_off + window.height) + halo, grid.height)
+    top, left = int(window.row_off) - row0, int(window.col_off) - col0
+    return (Window(col0, row0, col1 - col0, row1 - row0),
+            (slice(top, top + int(window.height)), slice(left, left + int(window.width))))
 
 
 class HarmonizedProduct(Product):

@@ -33,7 +33,8 @@ def harmonize_array(cube: np.ndarray, bands: Sequence[str], source: str, target:
         Registered sensors, e.g. ``"S2A"`` → ``"L8"``.
     method : str
         ``none``, ``ols``, ``multivariate``, ``hls`` (S2A/S2B) or ``roy2016`` (L7); see
-        ``crossmask.harmonize.METHODS``.
+        ``crossmask.harmonize.METHODS`` (``learned`` exists only as a saved
+        ``adjustment``).
     target_bands : sequence of str, optional
         Target bands to produce (e.g. a model's bands); default every band the given
         bands can make.

@@ -22,15 +22,18 @@ def comparison_table(adjustment: BandAdjustment, spectra: SpectralSet) -> pd.Dat
     bands that are not fitted (the cirrus band) say ``pass-through`` instead of scores.
     """
     pairs = band_pairs(adjustment.source, adjustment.target)
+    paired = [pairs[b.target] if pairs[b.target] in b.sources or len(b.sources) > 1
+              else b.sources[0] for b in adjustment.bands]  # a stand-in (B8 for B8A)
     table = adjustment.table()
-    table["slope"] = [b.coefficients[b.sources.index(pairs[b.target])]
-                      if pairs[b.target] in b.sources else float("nan")
-                      for b in adjustment.bands]
-    table["pair"] = [f"{b.target}<-{pairs[b.target]}" for b in adjustment.bands]
+    table["slope"] = [b.coefficients[b.sources.index(s)] if s in b.sources else float("nan")
+                      for b, s in zip(adjustment.bands, paired)]
+    table["pair"] = [f"{b.target}<-{s}" for b, s in zip(adjustment.bands, paired)]
     columns = ["pair", "slope", "intercept", "r2", "rmse", "bias"]
     table = table.reindex(columns=columns)
     if adjustment.source in HLS_COEFFICIENTS and adjustment.target == "L8":
-        hls = build_adjustment(adjustment.source, "L8", "hls", spectra).table()
+        hls = build_adjustment(adjustment.source, "L8", "hls", spectra,
+                               target_bands=[b.target for b in adjustment.bands],
+                               available=adjustment.source_bands).table()
         table["hls_slope"] = hls["slope"].to_numpy()
         table["hls_offset"] = hls["intercept"].to_numpy()
         table["hls_r2"] = hls["r2"].to_numpy()

@@ -6,8 +6,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from crossmask.errors import MissingBandError, SpectralCoverageError
+from crossmask.errors import InputError, MissingBandError, SpectralCoverageError
 from crossmask.harmonize.adjustment import METHODS, BandAdjustment, BandModel, check_method
+from crossmask.harmonize.learned import LEARNED
 from crossmask.harmonize.published import PUBLISHED, published_adjustment
 from crossmask.harmonize.saturation import default_restore_saturation
 from crossmask.harmonize.spectra import SpectralSet, training_spectra
@@ -22,9 +23,12 @@ _GAP_NOTE = "not fitted: band lies in the spectral library's water-vapour gap; p
 def applicable_methods(source: str, target: str = "L8") -> list[str]:
     """The methods of :data:`~crossmask.harmonize.adjustment.METHODS` that exist from
     ``source`` to ``target``: a published table (``hls``, ``roy2016``;
-    :data:`~crossmask.harmonize.published.PUBLISHED`) only where it covers the pair."""
+    :data:`~crossmask.harmonize.published.PUBLISHED`) only where it covers the pair;
+    ``learned`` never (it exists only as a file fitted on images, see
+    :func:`crossmask.harmonize.adapt.fit_learned`)."""
     src, tgt = get_sensor(source).key, get_sensor(target).key
-    return [m for m in METHODS if m not in PUBLISHED or PUBLISHED[m].covers(src, tgt)]
+    return [m for m in METHODS if m != LEARNED
+            and (m not in PUBLISHED or PUBLISHED[m].covers(src, tgt))]
 
 
 def producible_bands(source: str, target: str, available: Sequence[str]) -> list[str]:
@@ -65,6 +69,11 @@ def build_adjustment(source: str, target: str = "L8", method: str = "ols",
         :mod:`crossmask.harmonize.saturation`); None: on for TM/ETM+ sources, off otherwise.
     """
     method = check_method(method)
+    if method == LEARNED:
+        raise InputError("the learned adjustment is trained on images: fit it with "
+                         "`crossmask harmonize fit --method learned --source-images … "
+                         "--target-images … --model …` and pass the JSON it writes "
+                         "(--coeffs, or an evaluation's [adjustments])")
     src, tgt = get_sensor(source).key, get_sensor(target).key
     pairs = paired_sources(src, tgt, target_bands, available)
     spectra = spectra if spectra is not None else training_spectra()

@@ -25,10 +25,14 @@ def grid_from_product(product: Product, resolution: float = 30.0,
                       reference_band: str | None = None) -> Grid:
     """A grid of ``resolution`` m covering the product, on its own CRS and origin.
 
-    A Sentinel-2 tile (109.8 km) gives 3660 × 3660 pixels at 30 m.
+    A Sentinel-2 tile (109.8 km) gives 3660 × 3660 pixels at 30 m.  A product on a
+    geographic CRS (PROBA-V's lat/lon lattice) keeps its own grid: a metre resolution
+    means nothing there (pass a raster with ``--like`` to reproject).
     """
     band = reference_band or product.band_names[0]
     ref = product.band_grid(band)
+    if ref.crs and ref.crs.is_geographic:
+        return ref
     if not ref.crs or not (ref.crs.is_projected or ref.crs.units_factor[0] == "metre"):
         raise InputError(f"{product.path}: band {band} has no projected CRS; cannot derive a "
                          f"{resolution:g} m grid")

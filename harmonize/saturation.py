@@ -15,7 +15,10 @@ its brightest unsaturated band — true of clouds, snow and ice (white or blue-w
 false of some bright soils, sands and salt pans, whose saturated visible bands are raised
 up to their near- or short-wave-infrared reflectance.  The reference bands are the
 product's reflective bands except panchromatic and cirrus bands; a pixel with no
-unsaturated reference keeps its values.  NaN (fill) stays NaN.
+unsaturated reference keeps its values.  NaN (fill) stays NaN.  A saturated value above
+:data:`MAX_MEASURED` (2, no possible TOA reflectance) is a flag, not a clipped measurement
+— Sentinel-2 L1C writes saturated pixels as DN 65535, read as ρ ≈ 6.45 — and is
+replaced by the brightest unsaturated band.
 
 **Where saturation is known** (:func:`saturation_reader`), on the band's native grid:
 
@@ -32,7 +35,11 @@ unsaturated reference keeps its values.  NaN (fill) stays NaN.
 
 Any other product (GeoTIFFs, band folders, STAC items) has no saturation information:
 there the option does nothing.  Masks are resampled onto the target grid like the bands;
-a target pixel counts as saturated in a band when any of its source pixels is.
+a target pixel counts as saturated in a band when any of its source pixels is.  Limit:
+a 30 m pixel averaged from 10/20 m Sentinel-2 pixels of which only some are saturated
+mixes the 6.45 flag into its value (below 2 it is kept as a lower bound); doing better
+needs the SAFE reader to return saturated pixels as NaN (or at the 12-bit ceiling) so the
+average leaves them out — the place for it is :mod:`crossmask.products.safe`.
 
 **When.**  :func:`crossmask.harmonize.build_adjustment` turns the option on by default for
 sources of :data:`SATURATING_FAMILIES` (TM: Landsat-4/5 TM, Landsat-7 ETM+) and off for
@@ -64,7 +71,7 @@ from crossmask.products import (
 )
 from crossmask.srf import get_sensor
 
-__all__ = ["L1C_SATURATED_DN", "NO_SATURATION_FIX", "SATURATING_FAMILIES",
+__all__ = ["L1C_SATURATED_DN", "MAX_MEASURED", "NO_SATURATION_FIX", "SATURATING_FAMILIES",
            "SATURATION_SETTINGS", "VISIBLE", "default_restore_saturation", "method_label",
            "method_labels", "parse_method_label", "restore_saturated", "restore_window",
            "saturation_reader"]
@@ -77,6 +84,8 @@ VISIBLE = ("blue", "green", "red")
 _NOT_REFERENCE = ("pan", "cirrus")
 #: Sentinel-2 L1C DN of saturated pixels (``SATURATED`` special value, MTD_MSIL1C.xml).
 L1C_SATURATED_DN = 65535
+#: Largest saturated value taken as a measurement (a lower bound); above it, a flag.
+MAX_MEASURED = 2.0
 #: Evaluation settings: "on" scores methods as harmonisation does by default, "off" without
 #: restoration (a row of its own where that differs).
 SATURATION_SETTINGS = ("on", "off")
@@ -122,8 +131,10 @@ def restore_saturated(values: Mapping[str, np.ndarray], saturated: Mapping[str, 
         if mask is None or brightest is None:
             continue
         value = np.asarray(values[band], np.float32)
-        raise_to = mask & (brightest > value)  # NaN compares False: fill and no reference
-        out[band] = np.where(raise_to, brightest, value).astype(np.float32)
+        measured = np.where(value > MAX_MEASURED, np.nan, value)  # a flag, not a reflectance
+        best = np.fmax(measured, brightest)
+        change = mask & ~np.isnan(value) & ~np.isnan(best)
+        out[band] = np.where(change, best, value).astype(np.float32)
     return out
 
 
@@ -227,7 +238,10 @@ class _MaskView(Product):
 
 def _mask(product: Product, reader: Reader, band: str, grid: Grid,
           window: Window) -> np.ndarray:
-    """Saturated pixels of ``band`` in ``window`` of ``grid`` (any source pixel)."""
+    """Saturated pixels of ``band`` in ``window`` of ``grid`` (any source pixel); read
+    directly when the band's native grid is ``grid`` (Landsat at 30 m)."""
+    if product.band_grid(band) == grid:
+        return np.asarray(reader(band, window), bool)
     return resample_window(_MaskView(product, reader), band, grid, window) > 0
 
 

@@ -66,7 +66,7 @@ def load_runner(model_dir: str | os.PathLike, runtime: str = "keras",
     card = read_card(folder)
     runtime = choose_runtime(folder, card) if runtime == "auto" else runtime
     _check_choice(runtime, precision, folder)
-    threads = threads or os.cpu_count() or 1
+    threads = threads or _default_threads()
     if runtime == "keras":
         if precision == "bf16":
             raise InputError("bf16 runs on the openvino runtime only (on CPUs with AVX-512 "
@@ -119,6 +119,13 @@ def _check_choice(runtime: str, precision: str, folder: Path) -> None:
     if precision == "bf16" and runtime == "openvino" and not bf16_cpu():
         raise InputError("bf16 needs a CPU with AVX-512 BF16 or AMX; this one has neither "
                          "(use --precision fp32)")
+
+
+def _default_threads() -> int:
+    """Threads for an exported runtime: ``CROSSMASK_THREADS`` (set on Dask workers, see
+    :func:`crossmask.pipelines.batch.cluster.worker_env`), else every core."""
+    value = os.environ.get("CROSSMASK_THREADS", "")
+    return int(value) if value.isdigit() and int(value) > 0 else (os.cpu_count() or 1)
 
 
 def _onnx_network(folder: Path, threads: int):

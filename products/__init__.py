@@ -10,7 +10,9 @@ window, NaN fill); labelled scenes are :class:`LabelledScene` s whose
 * sensor formats: :mod:`~crossmask.products.safe` (Sentinel-2 L1C SAFE),
   :mod:`~crossmask.products.landsat` (Landsat Level-1 scene folders),
   :mod:`~crossmask.products.geotiff`, :mod:`~crossmask.products.bandfiles`,
-  :mod:`~crossmask.products.stac` (STAC items over local files);
+  :mod:`~crossmask.products.stac` (STAC items over local files),
+  :mod:`~crossmask.products.probav` (PROBA-V Level-2A / Level-3 TOA HDF5) and
+  :mod:`~crossmask.products.probav_l1c` (PROBA-V Level-1C, warped from raw geometry);
 * datasets, one module each: :mod:`~crossmask.products.datasets.biome` (L8 Biome),
   :mod:`~crossmask.products.datasets.cmc` (Cloud Mask Catalogue),
   :mod:`~crossmask.products.datasets.cloudsen12` (v1 folders),
@@ -44,7 +46,15 @@ from crossmask.products.grid import Grid, read_grid, read_window
 from crossmask.products.labelled import find_labelled_scenes, open_labelled
 from crossmask.products.labels import LabelledScene, unreferenced_grid
 from crossmask.products.landsat import LandsatScene, open_landsat_scene, parse_mtl
-from crossmask.products.open import open_product, open_products
+from crossmask.products.open import (
+    PRODUCT_FILE_SUFFIXES,
+    is_product_file,
+    open_product,
+    open_products,
+)
+from crossmask.products.probav import ProbaVProduct, is_probav_file, open_probav
+from crossmask.products.probav_format import GRID_STEPS as PROBAV_GRID_STEPS
+from crossmask.products.probav_l1c import ProbaVL1CProduct, lattice_grid, open_probav_l1c
 from crossmask.products.product import Product
 from crossmask.products.rasters import ProductScene, RasterScene
 from crossmask.products.safe import SafeProduct, open_safe
@@ -56,6 +66,8 @@ __all__ = [
     "BIOME_CODES",
     "CLOUDSEN12_CODES",
     "CLOUDSEN12_FILL",
+    "PROBAV_GRID_STEPS",
+    "PRODUCT_FILE_SUFFIXES",
     "ArrayProduct",
     "ArrayScene",
     "BandFilesProduct",
@@ -64,6 +76,8 @@ __all__ = [
     "Grid",
     "LabelledScene",
     "LandsatScene",
+    "ProbaVL1CProduct",
+    "ProbaVProduct",
     "Product",
     "ProductScene",
     "RasterScene",
@@ -76,7 +90,10 @@ __all__ = [
     "find_biome_scenes",
     "find_labelled_scenes",
     "find_taco_scenes",
+    "lattice_grid",
     "is_band_folder",
+    "is_probav_file",
+    "is_product_file",
     "normalize_biome",
     "open_band_files",
     "open_biome_scene",
@@ -85,6 +102,8 @@ __all__ = [
     "open_labelled",
     "open_landsat_scene",
     "open_product",
+    "open_probav",
+    "open_probav_l1c",
     "open_products",
     "open_safe",
     "open_taco_scene",

@@ -15,7 +15,7 @@ __all__ = ["find_labelled_scenes", "open_labelled"]
 
 
 def open_labelled(path: str | os.PathLike, config: str | os.PathLike | Mapping | None = None,
-                  sensor: str | None = None) -> LabelledScene:
+                  sensor: str | None = None, bands: list[str] | None = None) -> LabelledScene:
     """Open one labelled scene, choosing the reader by layout: a CloudSEN12 patch folder
     (or its ``S2L1C.tif``) → :func:`~crossmask.products.datasets.cloudsen12.open_cloudsen12`;
     a Cloud Mask Catalogue ``<root>/subscenes/<NAME>.npy`` (or ``masks/<NAME>.npy``) →
@@ -24,7 +24,7 @@ def open_labelled(path: str | os.PathLike, config: str | os.PathLike | Mapping |
     :func:`~crossmask.products.datasets.generic.open_generic`; a CloudSEN12+
     ``<file>.taco#<row>`` (or a ``.taco`` with one completely labelled sample) →
     :func:`~crossmask.products.datasets.cloudsen12_taco.open_taco`.  ``sensor`` overrides
-    the spacecraft.
+    the spacecraft; ``bands`` (npz / GeoTIFF band names in file order) the config's.
 
     Raises ProductFormatError if the path does not exist or matches no layout.
     """
@@ -43,7 +43,7 @@ def open_labelled(path: str | os.PathLike, config: str | os.PathLike | Mapping |
     if path.name == cloudsen12.IMAGE and config is None:
         return cloudsen12.open_cloudsen12(path.parent, sensor)
     if path.is_file() and path.suffix.lower() in (".toml", ".npz", ".tif", ".tiff"):
-        return open_generic(path, config, sensor)
+        return open_generic(path, config, sensor, bands)
     raise ProductFormatError(
         f"{path}: not a labelled scene; expected a CloudSEN12 patch folder, a Cloud Mask "
         "Catalogue subscenes/<NAME>.npy, or a .toml / .npz / GeoTIFF with a TOML config")

@@ -9,11 +9,16 @@ from crossmask.errors import InputError, ProductFormatError
 from crossmask.products.bandfiles import open_band_files
 from crossmask.products.geotiff import open_geotiff, sensor_tag
 from crossmask.products.landsat import open_landsat_scene
+from crossmask.products.probav import SUFFIXES as PROBAV_SUFFIXES
+from crossmask.products.probav import is_probav_file, open_probav
 from crossmask.products.product import Product
 from crossmask.products.safe import open_safe
 from crossmask.products.stac import stac_products
 
-__all__ = ["open_product", "open_products"]
+__all__ = ["PRODUCT_FILE_SUFFIXES", "is_product_file", "open_product", "open_products"]
+
+#: Suffixes of sensor products that are one file (not a folder or a GeoTIFF): PROBA-V HDF5.
+PRODUCT_FILE_SUFFIXES = PROBAV_SUFFIXES
 
 
 def open_product(path: str | Path, sensor: str | None = None,
@@ -27,7 +32,9 @@ def open_product(path: str | Path, sensor: str | None = None,
       ``crossmask harmonize apply`` writes); ``bands`` overrides the band descriptions;
     * a ``.json`` STAC ItemCollection, Item, Catalog or Collection holding exactly one item
       over local files (see :mod:`crossmask.products.stac`; :func:`open_products` takes
-      any number).
+      any number);
+    * an ``.HDF5`` / ``.h5`` file: a PROBA-V Level-1C, Level-2A or Level-3 TOA product
+      (:func:`~crossmask.products.probav.open_probav`; ``sensor`` may name a camera).
 
     Raises
     ------
@@ -47,6 +54,8 @@ def open_product(path: str | Path, sensor: str | None = None,
         return products[0]
     if path.is_file() and path.name.upper().startswith("MTD_MSI"):
         return open_safe(path)
+    if is_probav_file(path):
+        return open_probav(path, sensor)
     if path.is_dir():
         if list(path.glob("MTD_MSI*.xml")) or path.suffix.upper() == ".SAFE":
             return open_safe(path)
@@ -61,8 +70,14 @@ def open_product(path: str | Path, sensor: str | None = None,
         if not sensor:
             raise InputError(f"{path}: a GeoTIFF needs the sensor that took it (--sensor S2A)")
         return open_geotiff(path, sensor, bands)
-    raise ProductFormatError(f"{path}: not a SAFE folder, Landsat scene folder, GeoTIFF or "
-                             "STAC JSON")
+    raise ProductFormatError(f"{path}: not a SAFE folder, Landsat scene folder, GeoTIFF, "
+                             "PROBA-V HDF5 product or STAC JSON")
+
+
+def is_product_file(path: str | Path) -> bool:
+    """Whether ``path`` is a sensor product held in one file that :func:`open_product`
+    opens by layout (a PROBA-V ``.HDF5``), as scene configs may name for ``image``."""
+    return is_probav_file(path)
 
 
 def open_products(path: str | Path, sensor: str | None = None,

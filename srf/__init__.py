@@ -1,5 +1,6 @@
-"""Spectral response functions of the registered sensors (L8, L9, S2A, S2B, S2C, L7, L5),
-offline: from pyrsr, or for Sentinel-2C from ESA's table shipped in ``srf/data/``."""
+"""Spectral response functions of the registered sensors (L8, L9, S2A, S2B, S2C, L7, L5, L4,
+PROBAV and its cameras), offline: from pyrsr, or for Sentinel-2C and PROBA-V from the
+agencies' tables shipped in ``srf/data/``."""
 
 from crossmask.srf.convolve import band_equivalent, band_weights
 from crossmask.srf.pairing import PAIRINGS, SUBSTITUTES, band_pairs, paired_sources

@@ -2,7 +2,9 @@
 
 Each entry maps a *target* band (the reference sensor, normally Landsat-8 OLI) to the
 *source* band that observes the same spectral feature.  Sensors of one family share a
-table (Sentinel-2A/2B/2C; Landsat-8/9; Landsat-7 ETM+ and Landsat-5 TM).
+table (Sentinel-2A/2B/2C; Landsat-8/9; Landsat-7 ETM+ and Landsat-4/5 TM; PROBA-V and its
+cameras).  PROBA-V → Landsat-8 is the pairing of the L8 ↔ PROBA-V transfer studies
+(Mateo-García et al. 2020, 2021: B2 ↔ BLUE, B4 ↔ RED, B5 ↔ NIR, B6 ↔ SWIR).
 """
 
 from __future__ import annotations
@@ -23,6 +25,9 @@ PAIRINGS: dict[tuple[str, str], dict[str, str]] = {
     ("TM", "OLI"): {"B2": "B1", "B3": "B2", "B4": "B3", "B5": "B4", "B6": "B5", "B7": "B7"},
     ("OLI", "MSI"): {"B1": "B1", "B2": "B2", "B3": "B3", "B4": "B4",
                      "B8A": "B5", "B11": "B6", "B12": "B7", "B10": "B9"},
+    ("PROBAV", "OLI"): {"B2": "BLUE", "B4": "RED", "B5": "NIR", "B6": "SWIR"},
+    ("OLI", "PROBAV"): {"BLUE": "B2", "RED": "B4", "NIR": "B5", "SWIR": "B6"},
+    ("PROBAV", "PROBAV"): {name: name for name in ("BLUE", "RED", "NIR", "SWIR")},
     ("MSI", "MSI"): {name: name for name in
                      ("B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8", "B8A", "B9", "B10",
                       "B11", "B12")},

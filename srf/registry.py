@@ -93,16 +93,17 @@ class Sensor:
         return [b.name for b in self.bands if not b.thermal]
 
     def band(self, name: str) -> Band:
-        """Return a band by agency name (``B8A``, ``B08``) or common name (``nir08``).
+        """Return a band by agency name (``B8A``, ``B08``, ``nir`` for PROBA-V's ``NIR``; any
+    case) or common name (``nir08``).
 
         Raises
         ------
         UnknownNameError
             If the sensor has no such band; the message lists the valid names.
         """
-        wanted = normalize_band_name(name)
+        wanted = normalize_band_name(name).upper()
         for band in self.bands:
-            if band.name == wanted or band.common_name == name.lower():
+            if band.name.upper() == wanted or band.common_name == name.lower():
                 return band
         raise UnknownNameError(
             f"{self.key} has no band {name!r}; valid bands: {', '.join(self.band_names)}"
@@ -123,7 +124,7 @@ def same_family(a: str, b: str) -> bool:
 
 
 def list_sensors() -> list[str]:
-    """Registry keys of every sensor: ``["L8", "L9", "S2A", "S2B", "S2C", "L7", "L5"]``."""
+    """Registry keys of every sensor: ``["L8", "L9", "S2A", …, "L4", "PROBAV", …]``."""
     return list(SENSOR_SPECS)
 
 

@@ -3,8 +3,10 @@ from (pyrsr, or a table shipped in ``crossmask/srf/data/``), and each band's com
 (STAC ``eo`` extension v1.1) and native resolution.
 
 Registered: Landsat-8 OLI (L8), Landsat-9 OLI-2 (L9), Sentinel-2A/2B/2C MSI (S2A, S2B,
-S2C), Landsat-7 ETM+ (L7), Landsat-5 TM (L5) and Landsat-4 TM (L4).  pyrsr has no Sentinel-2C, so S2C's
-curves are ESA's table (S2-SRF issue 4.0) shipped as ``data/S2C_MSI_SRF.csv``; its
+S2C), Landsat-7 ETM+ (L7), Landsat-5 TM (L5), Landsat-4 TM (L4) and PROBA-V VEGETATION
+(PROBAV: the mean of its three cameras; PROBAV_L, PROBAV_C, PROBAV_R: one camera each).
+pyrsr has neither Sentinel-2C nor PROBA-V, so their curves are agency tables shipped in
+``data/`` (S2C: ESA's S2-SRF issue 4.0; PROBA-V: VITO's published per-camera responses);
 provenance and terms are in ``data/SOURCE.md``.
 
 Pure data.  Centre wavelengths and FWHM are not written here: they are computed from the
@@ -49,8 +51,9 @@ class SensorSpec:
     """A sensor: registry key, long name, where its curves come from, bands and family.
 
     Sensors of one ``family`` share band names and layout (``"MSI"``: Sentinel-2A/2B/2C;
-    ``"OLI"``: Landsat-8/9; ``"TM"``: Landsat-7 ETM+, Landsat-5 and Landsat-4 TM): a model trained on
-    one member takes the others' data without band adjustment.
+    ``"OLI"``: Landsat-8/9; ``"TM"``: Landsat-7 ETM+, Landsat-5 and Landsat-4 TM;
+    ``"PROBAV"``: PROBA-V and its cameras): a model trained on one member takes the
+    others' data without band adjustment.
 
     The response curves come from exactly one place: ``srf_file``, a CSV shipped in
     ``crossmask/srf/data/`` (column ``wavelength_nm`` in nm, then one column per band
@@ -114,16 +117,37 @@ def _msi(satellite: str | None, key: str, long_name: str,
     ))
 
 
-def _tm(satellite: str, key: str, long_name: str) -> SensorSpec:
-    """A Landsat-4/5 Thematic Mapper: curves from pyrsr's ``<satellite>/TM`` folder."""
-    return SensorSpec(key, long_name, satellite, "TM", family="TM", bands=(
+def _tm(satellite: str, key: str, long_name: str, sensor: str = "TM") -> SensorSpec:
+    """A Thematic Mapper: Landsat-4/5 TM (thermal B6 at 120 m), or with ``sensor="ETM+"``
+    Landsat-7 ETM+ (low-gain thermal ``6L`` at 60 m, pan B8 at 15 m); curves from pyrsr's
+    ``<satellite>/<sensor>`` folder."""
+    etm = sensor == "ETM+"
+    return SensorSpec(key, long_name, satellite, sensor, family="TM", bands=(
         BandSpec("B1", "1", "blue", 30),
         BandSpec("B2", "2", "green", 30),
         BandSpec("B3", "3", "red", 30),
         BandSpec("B4", "4", "nir08", 30),
         BandSpec("B5", "5", "swir16", 30),
-        BandSpec("B6", "6", "lwir", 120, thermal=True),
+        BandSpec("B6", "6L" if etm else "6", "lwir", 60 if etm else 120, thermal=True),
         BandSpec("B7", "7", "swir22", 30),
+        *((BandSpec("B8", "8", "pan", 15),) if etm else ()),
+    ))
+
+
+#: PROBA-V products' nominal ground sampling distance in m: the global 333 m (1/336°)
+#: products; the centre camera also gives 100 m (1/1008°) products.
+PROBAV_GSD = 333.0
+
+
+def _probav(key: str, long_name: str, camera: str) -> SensorSpec:
+    """PROBA-V VEGETATION, curves from VITO's table of ``camera`` (LEFT, CENTER, RIGHT, or
+    MEAN of the three) shipped as ``data/PROBAV_<camera>_SRF.csv``."""
+    return SensorSpec(key, long_name, None, None, family="PROBAV",
+                      srf_file=f"PROBAV_{camera}_SRF.csv", bands=(
+        BandSpec("BLUE", "", "blue", PROBAV_GSD),
+        BandSpec("RED", "", "red", PROBAV_GSD),
+        BandSpec("NIR", "", "nir08", PROBAV_GSD),
+        BandSpec("SWIR", "", "swir16", PROBAV_GSD),
     ))
 
 
@@ -135,18 +159,13 @@ SENSOR_SPECS: dict[str, SensorSpec] = {
         _msi("Sentinel-2A", "S2A", "Sentinel-2A MSI"),
         _msi("Sentinel-2B", "S2B", "Sentinel-2B MSI"),
         _msi(None, "S2C", "Sentinel-2C MSI", srf_file="S2C_MSI_SRF.csv"),
-        SensorSpec("L7", "Landsat-7 ETM+", "Landsat-7", "ETM+", family="TM", bands=(
-            BandSpec("B1", "1", "blue", 30),
-            BandSpec("B2", "2", "green", 30),
-            BandSpec("B3", "3", "red", 30),
-            BandSpec("B4", "4", "nir08", 30),
-            BandSpec("B5", "5", "swir16", 30),
-            BandSpec("B6", "6L", "lwir", 60, thermal=True),
-            BandSpec("B7", "7", "swir22", 30),
-            BandSpec("B8", "8", "pan", 15),
-        )),
+        _tm("Landsat-7", "L7", "Landsat-7 ETM+", sensor="ETM+"),
         _tm("Landsat-5", "L5", "Landsat-5 TM"),
         _tm("Landsat-4", "L4", "Landsat-4 TM"),
+        _probav("PROBAV", "PROBA-V VEGETATION", "MEAN"),
+        _probav("PROBAV_L", "PROBA-V left camera", "LEFT"),
+        _probav("PROBAV_C", "PROBA-V centre camera", "CENTER"),
+        _probav("PROBAV_R", "PROBA-V right camera", "RIGHT"),
     )
 }
 
@@ -160,4 +179,7 @@ SENSOR_ALIASES: dict[str, str] = {
     "LANDSAT7": "L7", "LANDSAT-7": "L7", "LE07": "L7", "LE7": "L7", "ETM+": "L7", "ETM": "L7",
     "LANDSAT5": "L5", "LANDSAT-5": "L5", "LT05": "L5", "LT5": "L5", "TM": "L5",
     "LANDSAT4": "L4", "LANDSAT-4": "L4", "LT04": "L4", "LT4": "L4",
+    "PROBA-V": "PROBAV", "PROBA_V": "PROBAV", "PV": "PROBAV", "VGT": "PROBAV",
+    "PROBAV_LEFT": "PROBAV_L", "PROBAV_CENTER": "PROBAV_C", "PROBAV_CENTRE": "PROBAV_C",
+    "PROBAV_RIGHT": "PROBAV_R",
 }

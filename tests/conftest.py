@@ -165,3 +165,25 @@ def demo_run(tmp_path_factory):
                            "--epochs", "3"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                           text=True, timeout=1800)
     return done, out
+
+
+def _learned_file(path, seed: int = 0):
+    """A learned S2A → L8 adjustment with a small non-zero residual, saved at ``path``."""
+    from crossmask.harmonize import BandAdjustment, build_adjustment
+    from crossmask.harmonize.learned import LearnedGenerator, build_generator
+
+    L8 = ["B2", "B3", "B4", "B5", "B6", "B7"]
+    base = build_adjustment("S2A", "L8", "ols", target_bands=L8,
+                            available=["B2", "B3", "B4", "B8", "B11", "B12"])
+    network = build_generator(6, 4, 2)
+    rng = np.random.default_rng(seed)
+    network.set_weights([rng.normal(0, 0.05, w.shape).astype("f4")
+                         for w in network.get_weights()])
+    generator = LearnedGenerator.from_network(network, L8, 4, 2)
+    return BandAdjustment("S2A", "L8", "learned", base.bands, {}, False, generator).save(path)
+
+
+@pytest.fixture
+def learned_file():
+    """Write a learned S2A → L8 adjustment (small random residual): ``fn(path, seed)``."""
+    return _learned_file

@@ -12,7 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Source folder of each installed package (setup.cfg's package_dir).
-FOLDERS = {"crossmask": "crossmask", "crossmask.srf": "srf", "crossmask.products": "products",
+FOLDERS = {"crossmask": "src/crossmask", "crossmask.srf": "srf", "crossmask.products": "products",
            "crossmask.harmonize": "harmonize", "crossmask.models": "models",
            "crossmask.pipelines": "pipelines"}
 #: What each folder may import from crossmask (besides itself and the package root's
@@ -132,8 +132,8 @@ def test_no_import_circles():
 
 @pytest.mark.parametrize("pattern, home", [
     (r'^METHODS\b.*=', "harmonize/adjustment.py"),
-    (r'^SCHEMES\b.*=', "crossmask/classes.py"),
-    (r'^CLASS_CODES\b.*=', "crossmask/classes.py"),
+    (r'^SCHEMES\b.*=', "src/crossmask/classes.py"),
+    (r'^CLASS_CODES\b.*=', "src/crossmask/classes.py"),
     (r'^PEERS\b.*=', "pipelines/evaluation/peers.py"),
     (r'^BIOME_CODES\b.*=', "products/datasets/biome.py"),
     (r'^CLOUDSEN12_CODES\b.*=', "products/datasets/cloudsen12.py"),

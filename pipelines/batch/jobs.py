@@ -85,6 +85,7 @@ class HarmonizeJob:
     resolution: float = 30.0
     dtype: str = "float32"
     window_size: int = 1024
+    restore_saturation: bool | None = None  # None: harmonisation's default for the sensor
 
     @property
     def suffix(self) -> str:
@@ -99,11 +100,13 @@ class HarmonizeJob:
             target, bands = card.sensor, bands or list(card.bands)
         if self.coeffs:
             adjustment = BandAdjustment.load(self.coeffs)
-            return adjustment.select(bands) if bands else adjustment
-        if bands is None:
-            return build_adjustment(product.sensor, target, self.method)
+            adjustment = adjustment.select(bands) if bands else adjustment
+            if self.restore_saturation is not None:
+                adjustment.restore_saturation = self.restore_saturation
+            return adjustment
         return build_adjustment(product.sensor, target, self.method, target_bands=bands,
-                                available=product.band_names)
+                                available=product.band_names if bands else None,
+                                restore_saturation=self.restore_saturation)
 
     def fingerprint(self, product: Product) -> str:
         coefficients = {k: v for k, v in self.adjustment(product).to_dict().items()

@@ -14,7 +14,8 @@ spectra of the earthlib library for soil/sand/gravel, PROSAIL canopies, litter/b
 and urban materials; water bodies (Morel & Prieur 1977) and snow (Kokhanovsky & Zege 2004)
 from :mod:`crossmask.harmonize.optics` — and each cell of a Voronoi tessellation (points
 jittered on a grid of a third of the correlation length) takes one of them, so materials
-form patches (fields, blocks of roofs, lakes).  A brightness factor
+form patches (fields, blocks of roofs, lakes; spectra bridged linearly across the
+library's 1350–1460 and 1790–1960 nm gaps, which TM B5 reaches into).  A brightness factor
 exp(0.08 z + 0.03 ε) (illumination, moisture; ε white noise) multiplies the spectrum.
 Because convolution is linear, a pixel's band value is the same mixture of its materials'
 band-equivalent values (:func:`crossmask.srf.band_equivalent` through each sensor's SRFs),
@@ -123,6 +124,7 @@ _MATERIALS = 16
 _EDGE_T = 0.03
 _G_CLOUD = 0.85
 _ATMOS_NM = np.arange(400.0, 2451.0, 5.0)
+_GROUND_NM = np.arange(400.0, 2451.0, 10.0)  # the library's 10 nm samples, without gaps
 _GAS = ((720.0, 10.0, 0.02), (820.0, 12.0, 0.03), (940.0, 22.0, 0.15), (1135.0, 25.0, 0.3))
 
 
@@ -213,6 +215,10 @@ def _palette(rng: np.random.Generator, name: str, wavelengths: np.ndarray) -> np
     return library.reflectance[rng.choice(members, n, replace=members.size < n)]
 
 
+def _gap_free(spectra: np.ndarray, wavelengths: np.ndarray) -> np.ndarray:
+    return np.stack([np.interp(_GROUND_NM, wavelengths, s) for s in spectra])
+
+
 def _parcels(rng: np.random.Generator, shape: tuple[int, int], size: float) -> np.ndarray:
     """A material index (0–15, int16) per Voronoi cell of points jittered on a grid of
     ``size`` px: patches such as fields, blocks of roofs or lakes."""
@@ -239,8 +245,9 @@ def make_ground(biome: str, shape: tuple[int, int], rng: np.random.Generator,
     cover = BIOME_COVER[biome]
     classes = tuple(cover)
     target = np.array([cover[c] for c in classes])
-    wavelengths = earthlib_library().wavelengths
-    palettes = [_palette(rng, c, wavelengths) for c in classes]
+    library = earthlib_library().wavelengths
+    palettes = [_gap_free(_palette(rng, c, library), library) for c in classes]
+    wavelengths = _GROUND_NM
     z = np.stack([_two_scale(rng, shape, CORRELATION_M[c] / pixel_m) for c in classes])
     bias = np.log(target)
     for _ in range(12):  # tune the biases until the class areas match the table

@@ -55,7 +55,7 @@ from crossmask.products import (
     read_grid,
 )
 from crossmask.products.writers.landsat import write_biome_scene
-from crossmask.products.writers.landsat_tm import write_tm_scene
+from crossmask.products.writers.landsat_tm import TM_SPACECRAFT, write_tm_scene
 from crossmask.products.writers.safe import MSI_BANDS, write_safe
 
 __all__ = ["Acquisition", "DEFAULT_BIOMES", "REFERENCE_CODES", "SimulatedSet", "SimulationPlan",
@@ -66,8 +66,8 @@ DEFAULT_BIOMES = ("Barren", "Forest", "Grass-Crops", "Urban", "Water", "SnowIce"
 #: Reference codes of the Sentinel-2 masks (CloudSEN12's, fill 255) and their classes.
 REFERENCE_CODES = {**CLOUDSEN12_CODES, CLOUDSEN12_FILL: "fill"}
 _L8_NOISE, _S2_NOISE = 0.0005, 0.001  # reflectance noise per native pixel
-#: Spacecraft of the TM/ETM+ sensors :func:`simulate_tm_set` writes, and a year each flew.
-_TM = {"L7": ("LANDSAT_7", 2001), "L5": ("LANDSAT_5", 2005), "L4": ("LANDSAT_4", 1988)}
+#: The TM/ETM+ sensors :func:`simulate_tm_set` writes, and a year each flew.
+_TM_YEAR = {"L7": 2001, "L5": 2005, "L4": 1988}
 
 
 @dataclass(frozen=True)
@@ -374,8 +374,8 @@ def simulate_tm_set(root: str | Path, n_scenes: int = 2, size_30m: int = 64, see
     InputError
         For a sensor other than L7, L5 or L4, or invalid counts and sizes.
     """
-    if sensor not in _TM:
-        raise InputError(f"sensor {sensor!r}: simulate_tm_set writes {', '.join(_TM)}")
+    if sensor not in _TM_YEAR:
+        raise InputError(f"sensor {sensor!r}: simulate_tm_set writes {', '.join(_TM_YEAR)}")
     plan = plan_pair_set(n_scenes, 0, size_30m, seed, biomes)
     folder = Path(root) / f"landsat{sensor[1]}"
     if folder.exists():
@@ -383,7 +383,8 @@ def simulate_tm_set(root: str | Path, n_scenes: int = 2, size_30m: int = 64, see
             raise OutputExistsError(f"{folder}: output exists; pass overwrite=True to "
                                     "replace it")
         shutil.rmtree(folder)
-    spacecraft, year = _TM[sensor]
+    spacecraft = next(k for k, v in TM_SPACECRAFT.items() if v == sensor)
+    year = _TM_YEAR[sensor]
     configs = []
     for i, acq in enumerate(plan.landsat):
         bands, reference = tm_arrays(plan, i, None, sensor)

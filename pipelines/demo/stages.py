@@ -23,6 +23,7 @@ from crossmask.harmonize import (
     training_spectra,
 )
 from crossmask.harmonize.comparison import comparison_table
+from crossmask.pipelines.demo import adaptation, probav_stage
 from crossmask.pipelines.demo.simulate import SimulatedSet, simulate_pair_set
 from crossmask.pipelines.training.patches import extract_patches
 from crossmask.pipelines.training.split import make_split, save_split
@@ -35,7 +36,8 @@ __all__ = ["DEMO_BANDS", "DemoState", "fit", "harmonize", "simulate", "train_mod
 #: supply (B2, B3, B4, B8/B8A, B11, B12), so one model serves simulated and real samples.
 DEMO_BANDS = ("B2", "B3", "B4", "B5", "B6", "B7")
 _STATE = "demo.json"
-_MADE = ("data", "runs", "harmonized", "report", "report-real-sample", "patches")
+_MADE = ("data", "runs", "harmonized", "report", "report-real-sample", "patches",
+         adaptation.FOLDER, probav_stage.FOLDER)
 
 
 class DemoState:

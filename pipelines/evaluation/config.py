@@ -10,6 +10,9 @@ A TOML file (paths relative to it)::
     n_boot = 1000
     seed = 0
 
+    [adjustments]                          # fitted files of methods that need one
+    learned = ["fits/learned_S2A.json"]    # (crossmask harmonize fit --method learned)
+
     [[models]]
     name = "ipluv6"
     path = "models/ipluv6"                 # a model folder (trained run or imported)
@@ -29,6 +32,10 @@ A TOML file (paths relative to it)::
 visible bands restored for TM/ETM+ data, :mod:`crossmask.harmonize.saturation`); "off"
 scores it without restoration too, as an ablation row labelled ``"<method> (no saturation
 fix)"`` — only for data where restoration is on by default (elsewhere the two are one).
+
+``adjustments``: method → fitted adjustment JSON files (one path or a list, one per source
+sensor).  ``learned`` exists only this way: it is scored on the scenes whose sensor one of
+its files adjusts (with that file, restricted to the model's bands), and nowhere else.
 """
 
 from __future__ import annotations
@@ -40,7 +47,7 @@ from pathlib import Path
 
 from crossmask.classes import SCHEMES
 from crossmask.errors import ConfigError, InputError
-from crossmask.harmonize import METHODS, SATURATION_SETTINGS
+from crossmask.harmonize import METHODS, SATURATION_SETTINGS, BandAdjustment
 from crossmask.pipelines.evaluation.peers import PEERS
 from crossmask.pipelines.inference.tiling import check_tiling
 
@@ -92,8 +99,10 @@ class EvaluationConfig:
     quicklooks: int = 4
     runtime: str = "keras"  # keras, onnx, openvino or auto (see crossmask.models.runtime)
     precision: str = "fp32"
+    adjustments: dict[str, list[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self.adjustments = _check_adjustments(self.adjustments)
         bad = [m for m in self.methods if m not in METHODS]
         if bad or not self.methods:
             raise ConfigError(f"unknown harmonisation methods {bad}; valid: "
@@ -125,6 +134,37 @@ class EvaluationConfig:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def fitted(self) -> dict[str, dict[str, BandAdjustment]]:
+        """The ``adjustments`` loaded: method → {source sensor: adjustment}."""
+        out: dict[str, dict[str, BandAdjustment]] = {}
+        for method, paths in self.adjustments.items():
+            for path in paths:
+                adjustment = BandAdjustment.load(path)
+                out.setdefault(method, {})[adjustment.source] = adjustment
+        return out
+
+
+def _check_adjustments(table) -> dict[str, list[str]]:
+    """``{method: path or [paths]}`` → ``{method: [paths]}``; each file must exist and be
+    an adjustment of that method."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"adjustments {table!r}: give a table, method = path or [paths]")
+    out = {}
+    for method, paths in table.items():
+        paths = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+        if method not in METHODS:
+            raise ConfigError(f"adjustments: unknown method {method!r}; valid: "
+                              f"{', '.join(METHODS)}")
+        for path in paths:
+            if not Path(path).is_file():
+                raise InputError(f"adjustments: {method} file {path} does not exist")
+            found = BandAdjustment.load(path).method
+            if found != method:
+                raise ConfigError(f"adjustments: {path} is an adjustment of method {found}, "
+                                  f"not {method}")
+        out[method] = [str(p) for p in paths]
+    return out
+
 
 def load_config(path: str | os.PathLike) -> EvaluationConfig:
     """Read an evaluation TOML; relative paths are taken from the file's folder.
@@ -144,6 +184,10 @@ def load_config(path: str | os.PathLike) -> EvaluationConfig:
     base = path.parent
     try:
         models = [ModelSpec(**_resolve(m, base, ("path",))) for m in doc.pop("models", [])]
+        if isinstance(doc.get("adjustments"), dict):
+            doc["adjustments"] = {k: [str((base / p).resolve()) for p in
+                                      ([v] if isinstance(v, str) else v)]
+                                  for k, v in doc["adjustments"].items()}
         datasets = [DatasetSpec(**_resolve(d, base, ("path", "config", "split")))
                     for d in doc.pop("datasets", [])]
         return EvaluationConfig(models=models, datasets=datasets,

@@ -16,12 +16,14 @@ __all__ = ["dataset_scenes"]
 
 def dataset_scenes(spec: DatasetSpec) -> list[LabelledScene]:
     """Open every scene of a dataset (labelled scenes or L8 Biome scenes); a folder with a
-    ``config`` (or inline ``bands``/``codes``) is a folder of scenes sharing that config."""
+    ``config`` (or inline ``bands``/``codes``) is a folder of scenes sharing that config;
+    ``sensor`` and ``bands`` override a config's."""
     inline = ({"sensor": spec.sensor, "bands": spec.bands, "codes": spec.codes,
                "dataset": spec.name} if spec.bands and spec.codes else None)
     if inline and not spec.sensor:
         inline.pop("sensor")
-    kind, scenes = open_scenes(Path(spec.path), spec.config or inline, spec.sensor)
+    kind, scenes = open_scenes(Path(spec.path), spec.config or inline, spec.sensor,
+                               spec.bands if spec.config else None)
     if kind == "l8biome" and spec.split:
         scenes = select_scenes(scenes, load_split(spec.split), spec.part)
     return scenes

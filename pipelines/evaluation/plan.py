@@ -93,15 +93,17 @@ def run_scenes(config: EvaluationConfig, out_dir: Path, models: dict,
 
 def _plan(config, out_dir: Path, scheme: ClassScheme, runners: dict, digests: dict):
     adjustments: dict = {}
+    fitted = config.fitted()
     for spec in config.datasets:
         for index, scene in enumerate(dataset_scenes(spec)):
             task = SceneTask(spec.name, scene, index < config.quicklooks)
             scene_digest = digest(scene.identity())
             for name, runner in runners.items():
                 for method in methods_for(config.methods, scene.sensor, runner.card.sensor,
-                                          config.saturation):
+                                          config.saturation, fitted):
                     key = record_key(spec.name, scene, name, method)
-                    adjustment = scene_adjustment(scene, runner.card, method, adjustments)
+                    adjustment = scene_adjustment(scene, runner.card, method, adjustments,
+                                                  fitted)
                     stamp = record_fingerprint(config, scheme, digests[name], scene_digest,
                                                method, adjustment, runner.card,
                                                f"{runner.runtime}/{runner.precision}")

@@ -21,7 +21,6 @@ from tqdm.auto import tqdm
 from crossmask import __version__
 from crossmask.classes import ClassScheme, get_scheme
 from crossmask.errors import InputError
-from crossmask.harmonize import METHODS
 from crossmask.models.card import model_digest, package_versions
 from crossmask.models.runtime import load_runner
 from crossmask.pipelines.batch.cluster import dask_client
@@ -33,6 +32,7 @@ from crossmask.pipelines.evaluation.records import PeerSkip
 from crossmask.pipelines.evaluation.scoring import methods_for
 from crossmask.pipelines.evaluation.summary import (
     GROUP,
+    METHOD_ORDER,
     check_labelled,
     harmonization_effect,
     oa_comparisons,
@@ -128,13 +128,14 @@ def _plan(config: EvaluationConfig, models: dict) -> tuple[int, list[str]]:
     """Check that every model can be fed every scene's bands (raising the
     :class:`~crossmask.errors.MissingBandError` of the first that cannot) and count the
     (scene, model or peer, method) combinations; also the non-Landsat-8 sensors seen."""
-    total, sensors = 0, set()
+    total, sensors, fitted = 0, set(), config.fitted()
     for spec in config.datasets:
         for scene in dataset_scenes(spec):
             sensors.add(scene.sensor)
             for card in (runner.card for runner in models.values()):
                 paired_sources(scene.sensor, card.sensor, card.bands, scene.band_names)
-                total += len(methods_for(config.methods, scene.sensor, card.sensor))
+                total += len(methods_for(config.methods, scene.sensor, card.sensor,
+                                         config.saturation, fitted))
             total += len(config.peers)
     return total, sorted(sensors - {"L8"})
 
@@ -174,10 +175,9 @@ def _record_order(config: EvaluationConfig):
     report order of methods — the same whether scenes finished in order or on workers."""
     datasets = {d.name: i for i, d in enumerate(config.datasets)}
     models = {m.name: i for i, m in enumerate(config.models)}
-    methods = {m: i for i, m in enumerate((*METHODS, "native"))}
     return lambda r: (datasets.get(r["dataset"], 0), str(r["scene_id"]),
                       models.get(r["model"], len(models)), str(r["model"]),
-                      methods.get(r["method"], len(methods)))
+                      METHOD_ORDER.get(r["method"], len(METHOD_ORDER)))
 
 
 def _skip_table(skipped: list[PeerSkip]) -> pd.DataFrame:

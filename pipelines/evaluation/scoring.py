@@ -10,6 +10,7 @@ business.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import numpy as np
@@ -97,29 +98,42 @@ def class_map(model_names: list[str], scheme: ClassScheme) -> np.ndarray:
     return lut
 
 
-def scene_adjustment(scene, card, method: str, cache: dict):
+def scene_adjustment(scene, card, method: str, cache: dict, fitted: dict | None = None):
     """The adjustment a method label of :func:`methods_for` stands for, from the scene's
     sensor and bands to the model's (``"ols (no saturation fix)"``: ``ols`` without
-    saturation restoration); fitted once per sensor, label and band sets (``cache``)."""
+    saturation restoration); fitted once per sensor, label and band sets (``cache``).
+    A method of ``fitted`` (:meth:`EvaluationConfig.fitted`) takes its file for the
+    scene's sensor, restricted to the model's bands."""
     key = (scene.sensor, method, tuple(card.bands), tuple(scene.band_names))
     if key not in cache:
         name, restore = parse_method_label(method)
-        cache[key] = build_adjustment(scene.sensor, card.sensor, name,
-                                      target_bands=card.bands, available=scene.band_names,
-                                      restore_saturation=restore)
+        if name in (fitted or {}):
+            adjustment = fitted[name][get_sensor(scene.sensor).key].select(card.bands)
+            cache[key] = adjustment if restore is None else dataclasses.replace(
+                adjustment, restore_saturation=restore)
+        else:
+            cache[key] = build_adjustment(scene.sensor, card.sensor, name,
+                                          target_bands=card.bands,
+                                          available=scene.band_names,
+                                          restore_saturation=restore)
     return cache[key]
 
 
 def methods_for(methods: list[str], data_sensor: str, model_sensor: str,
-                saturation=SATURATION_SETTINGS) -> list[str]:
+                saturation=SATURATION_SETTINGS, fitted: dict | None = None) -> list[str]:
     """The method labels to score: data of the model's own sensor family need no band
     adjustment (scored with 'none' only); ``saturation`` settings ("on", "off") add a
     "<method> (no saturation fix)" twin where restoration is on by default (TM/ETM+
-    data; :func:`crossmask.harmonize.method_labels`)."""
+    data; :func:`crossmask.harmonize.method_labels`).  A method of ``fitted`` ({method:
+    {source sensor: adjustment}}) is scored where it has a file from the data's sensor to
+    the model's sensor family."""
     if same_family(data_sensor, model_sensor):
         chosen = ["none"]
     else:
         possible = applicable_methods(data_sensor, model_sensor)
+        source = get_sensor(data_sensor).key
+        possible += [m for m, files in (fitted or {}).items() if source in files
+                     and same_family(files[source].target, model_sensor)]
         chosen = [m for m in methods if m in possible]
     return method_labels(chosen, list(saturation), data_sensor)
 
@@ -188,6 +202,16 @@ class _Quicklook:
                 for i, name in enumerate(("reference", "predicted", "rgb"))}
 
 
+#: Quicklook colour composites, in order of preference: true colour, else false colour
+#: (near infrared as red) for scenes without a green band such as PROBA-V's.
+_COMPOSITES = (("red", "green", "blue"), ("nir08", "red", "blue"), ("nir", "red", "blue"))
+
+
 def _rgb_bands(scene) -> list[str]:
     sensor = get_sensor(scene.sensor)
-    return [sensor.band(c).name for c in ("red", "green", "blue")]
+    names = {b.common_name: b.name for b in sensor.bands if b.name in scene.band_names}
+    for composite in _COMPOSITES:
+        if all(c in names for c in composite):
+            return [names[c] for c in composite]
+    raise InputError(f"{scene.path}: no red, green and blue (or near-infrared) bands for "
+                     "a quicklook; set quicklooks = 0 in the evaluation config")

@@ -9,16 +9,17 @@ import pandas as pd
 from crossmask.classes import ClassScheme
 from crossmask.errors import InputError
 from crossmask.harmonize import METHODS, method_label
+from crossmask.harmonize.learned import BASE_METHOD, LEARNED
 from crossmask.pipelines.evaluation.metrics import ThresholdAccumulator, summarize
 
-__all__ = ["GROUP", "check_labelled", "harmonization_effect", "oa_comparisons",
+__all__ = ["GROUP", "METHOD_ORDER", "check_labelled", "harmonization_effect", "oa_comparisons",
            "pooled_matrix", "summary_table", "sweep_table", "threshold_table"]
 
 #: The columns one summary row stands for.
 GROUP = ("dataset", "model", "method")
 #: Report order of the method labels: each method, then its "(no saturation fix)" ablation
 #: twin ("native": a peer tool on the data as they are).
-_ORDER = {m: i for i, m in enumerate((*(label for m in METHODS for label in
+METHOD_ORDER = {m: i for i, m in enumerate((*(label for m in METHODS for label in
                                          (m, method_label(m, False))), "native"))}
 _ADJUSTED = [m for m in METHODS if m != "none"]
 #: Ablation label → the method label it is compared with (same method, restoration on).
@@ -39,7 +40,7 @@ def summary_table(results: pd.DataFrame, scheme: ClassScheme, n_boot: int, seed:
     summary = summary.merge(extra.reset_index(), on=list(by), how="left")
     if "method" in summary.columns:
         keys = [k for k in by if k != "method"]
-        summary = summary.assign(_o=summary["method"].map(_ORDER)).sort_values(
+        summary = summary.assign(_o=summary["method"].map(METHOD_ORDER)).sort_values(
             [*keys, "_o"]).drop(columns="_o").reset_index(drop=True)
     return summary
 
@@ -48,7 +49,8 @@ def harmonization_effect(results: pd.DataFrame, n_boot: int = 1000,
                          seed: int = 0) -> pd.DataFrame:
     """Per dataset, model and method: mean per-scene ΔOA and Δ|CAD| against ``none``; and
     per method scored without saturation restoration too, the restoration's own effect
-    (row ``"<method> vs <method> (no saturation fix)"``, ``baseline`` the ablation label).
+    (row ``"<method> vs <method> (no saturation fix)"``, ``baseline`` the ablation label);
+    ``learned`` also against the ``ols`` result it refines (row ``"learned vs ols"``).
 
     Differences are paired by scene (same scenes, same model); the 95 % interval comes
     from ``n_boot`` bootstrap resamplings of the scenes.  ``verdict`` says whether the
@@ -60,6 +62,8 @@ def harmonization_effect(results: pd.DataFrame, n_boot: int = 1000,
         pairs = [(m, "none", m) for m in _ADJUSTED if m in labels and "none" in labels]
         pairs += [(on, off, f"{on} vs {off}") for off, on in _ABLATIONS.items()
                   if on in labels and off in labels]
+        if {LEARNED, BASE_METHOD} <= labels:
+            pairs.append((LEARNED, BASE_METHOD, f"{LEARNED} vs {BASE_METHOD}"))
         for method, baseline, name in pairs:
             base = group[group.method == baseline].set_index("scene_id")
             other = group[group.method == method].set_index("scene_id")
@@ -150,7 +154,7 @@ def oa_comparisons(results: pd.DataFrame, n_boot: int = 1000, seed: int = 0) -> 
     rows = []
     for dataset, data in results.groupby("dataset", sort=True):
         counts = {key: _correct(group) for key, group in data.groupby(["model", "method"])}
-        ranked = sorted(counts, key=lambda k: (-_pooled(counts[k]), _ORDER.get(k[1], 99)))
+        ranked = sorted(counts, key=lambda k: (-_pooled(counts[k]), METHOD_ORDER.get(k[1], 99)))
         best = ranked[0]
         pairs = [("runner-up", best, ranked[1])] if len(ranked) > 1 else []
         for model in dict.fromkeys(m for m, _ in ranked):

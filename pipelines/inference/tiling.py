@@ -134,7 +134,8 @@ def predict_windows(models: list, product: Product, grid: Grid, tile: int = 512,
     probabilities (rows, W, C) float32, valid (rows, W) bool)``; the windows tile ``grid``
     top to bottom.  ``tile`` must be a multiple of the models' stride.  A reader thread
     prepares the next strip (read, fill → 0, normalised) while the network runs on this
-    one; memory holds about two strips.
+    one; memory holds about two strips.  Tiles without a valid pixel (the fill around a
+    Landsat scene's footprint) are not predicted: no valid pixel's blend includes them.
     """
     runners = [as_runner(m) for m in models]
     ys = tile_origins(grid.height, tile, tile - overlap)
@@ -149,11 +150,13 @@ def predict_windows(models: list, product: Product, grid: Grid, tile: int = 512,
             if k + 1 < len(ys):
                 pending = reader.submit(_prepare_strip, product, runners, grid, ys[k + 1], tile)
             blender.start(valid.shape[0])
-            for chunk in _chunks(xs, batch_size):
+            live = _live_tiles(valid, xs, tile)
+            for chunk in _chunks(live, batch_size):
                 probs = _ensemble(runners, inputs, chunk, tile, tta)
                 for i, x0 in enumerate(chunk):
                     blender.add(probs[i], x0)
                 bar.update(len(chunk))
+            bar.update(len(xs) - len(live))
             done = (ys[k + 1] if k + 1 < len(ys) else grid.height) - y0
             yield Window(0, y0, grid.width, done), blender.finish(done), valid[:done]
     bar.close()
@@ -206,6 +209,11 @@ def _prepare_strip(product, runners: list, grid: Grid, y0: int, tile: int):
         if key not in inputs:
             inputs[key] = runner.card.normalize(cube)
     return inputs, valid
+
+
+def _live_tiles(valid: np.ndarray, xs: list[int], tile: int) -> list[int]:
+    """The tile columns of a strip that hold at least one valid pixel."""
+    return [x0 for x0 in xs if valid[:, x0:x0 + tile].any()]
 
 
 def _norm_key(card) -> str:

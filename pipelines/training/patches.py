@@ -230,6 +230,9 @@ def _check_request(scenes, train_ids, size, stride, max_fill, shard_size) -> lis
                          f"scenes, {len(set(ids))} distinct"
                          + (f" ({', '.join(twice)} repeated; a folder config can set e.g. "
                             "scene_id = \"{parent}_{stem}\")" if twice else ""))
+    if len({_file_stem(i) for i in ids}) != len(ids):
+        raise InputError("scene IDs that differ only in characters other than letters, "
+                         "digits, - _ . would share shard files; give the scenes other IDs")
     if not 0.0 <= max_fill <= 1.0 or shard_size < 1 or size < 1 or stride < 1:
         raise InputError(f"max_fill {max_fill} must be in [0, 1]; shard_size {shard_size}, "
                          f"size {size} and stride {stride} must be ≥ 1")

@@ -26,12 +26,24 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from crossmask.errors import ConfigError, InputError, ProductFormatError
-from crossmask.harmonize import HarmonizedProduct, build_adjustment, producible_bands
-from crossmask.pipelines.training.split import Split, make_split, split_from_folders
+from crossmask.harmonize import (
+    HarmonizedProduct,
+    UpscaledScene,
+    build_adjustment,
+    probav_grid,
+    producible_bands,
+)
+from crossmask.pipelines.training.split import (
+    FOLDER_PARTS,
+    PARTS,
+    Split,
+    make_split,
+    split_from_folders,
+)
 from crossmask.products import (
     BIOME_CODES,
     CLOUDSEN12_CODES,
@@ -43,8 +55,8 @@ from crossmask.products import (
 )
 from crossmask.srf import get_sensor, same_family
 
-__all__ = ["TARGET_SENSOR", "TrainingSource", "common_bands", "harmonized_view", "open_scenes",
-           "open_source", "source_split"]
+__all__ = ["TARGET_SENSOR", "TrainingSource", "at_probav_resolution", "common_bands",
+           "harmonized_view", "open_scenes", "open_source", "source_split"]
 
 #: The sensor whose band space models are trained in.
 TARGET_SENSOR = "L8"
@@ -79,8 +91,10 @@ class TrainingSource:
 
 
 def open_scenes(path: str | os.PathLike, config: str | os.PathLike | Mapping | None = None,
-                sensor: str | None = None) -> tuple[str, list[LabelledScene]]:
-    """``(kind, scenes)`` of a path (see the module docstring for the layouts).
+                sensor: str | None = None, bands: Sequence[str] | None = None,
+                ) -> tuple[str, list[LabelledScene]]:
+    """``(kind, scenes)`` of a path (see the module docstring for the layouts); ``sensor``
+    and ``bands`` (npz / GeoTIFF band names in file order) override the configs'.
 
     Raises ProductFormatError (no such path, no scenes), ConfigError (bad config).
     """
@@ -88,15 +102,15 @@ def open_scenes(path: str | os.PathLike, config: str | os.PathLike | Mapping | N
     if path.suffix.lower() == ".taco" and path.is_file():  # CloudSEN12+: its samples
         return "cloudsen12+", [open_labelled(p, sensor=sensor) for p in find_labelled_scenes(path)]
     if path.is_file() or "#" in path.name:  # one scene (or one sample of a .taco)
-        return "scene", [open_labelled(path, config, sensor)]
+        return "scene", [open_labelled(path, config, sensor, bands)]
     if not path.is_dir():
         raise ProductFormatError(f"{path}: no such file or folder")
     if config is not None:
-        return "folder+config", [open_labelled(p, config, sensor)
+        return "folder+config", [open_labelled(p, config, sensor, bands)
                                  for p in find_labelled_scenes(path, config)]
     tomls = sorted(path.glob("*.toml"))
     if tomls:
-        return "tomls", [open_labelled(t, sensor=sensor) for t in tomls]
+        return "tomls", [open_labelled(t, sensor=sensor, bands=bands) for t in tomls]
     if next(path.rglob("*_MTL.txt"), None) is None:
         scenes = [open_labelled(p, sensor=sensor) for p in find_labelled_scenes(path)]
         return "+".join(sorted({s.dataset for s in scenes})), scenes
@@ -104,10 +118,12 @@ def open_scenes(path: str | os.PathLike, config: str | os.PathLike | Mapping | N
 
 
 def open_source(path: str | os.PathLike, config: str | os.PathLike | Mapping | None = None,
-                sensor: str | None = None) -> TrainingSource:
+                sensor: str | None = None, bands: Sequence[str] | None = None,
+                ) -> TrainingSource:
     """Open every labelled scene of ``path`` for training (``config``: one TOML or mapping
-    shared by a folder's scenes; ``sensor`` overrides the spacecraft)."""
-    kind, scenes = open_scenes(path, config, sensor)
+    shared by a folder's scenes; ``sensor`` overrides the spacecraft, ``bands`` the image
+    band names)."""
+    kind, scenes = open_scenes(path, config, sensor, bands)
     return TrainingSource(Path(path), kind, scenes,
                           None if config is None or isinstance(config, Mapping)
                           else str(Path(config).resolve()),
@@ -138,9 +154,16 @@ def _toml(path) -> dict:
 
 def source_split(source: TrainingSource, counts: Sequence[int] = (8, 2, 2),
                  seed: int = 0) -> Split:
-    """The split of a source: from its ``train/``, ``val/``, ``test/`` folders when it has
-    them, else seeded by scene (:func:`~crossmask.pipelines.training.split.make_split`;
-    stratified by biome where scenes have one, ``counts`` scaled to each stratum)."""
+    """The split of a source: the dataset's own when every scene carries one (the
+    ``split`` tag, e.g. CloudSEN12+'s ``tortilla:data_split``), else its ``train/``,
+    ``val/``, ``test/`` folders when it has them, else seeded by scene
+    (:func:`~crossmask.pipelines.training.split.make_split`; stratified by biome where
+    scenes have one, ``counts`` scaled to each stratum)."""
+    tagged = {s.scene_id: FOLDER_PARTS.get(str(s.tags.get("split", "")).lower())
+              for s in source.scenes}
+    if tagged and all(tagged.values()):
+        return Split(seed, *(tuple(sorted(i for i, p in tagged.items() if p == part))
+                             for part in PARTS), biomes={i: None for i in tagged})
     by_folder = split_from_folders(source.paths(), source.path, seed)
     return by_folder if by_folder is not None else make_split(source.scenes, counts, seed)
 
@@ -185,3 +208,16 @@ def common_bands(scenes: Sequence[LabelledScene], candidates: Sequence[str]) -> 
         raise InputError(f"the scenes share none of the bands {', '.join(candidates)}; "
                          "name the bands with --bands")
     return bands
+
+
+def at_probav_resolution(source: TrainingSource, resolution: str = "333M",
+                         spatial: str = "psf", band: str | None = None) -> TrainingSource:
+    """The source's scenes seen on the PROBA-V lattice of ``resolution`` (``"100M"``,
+    ``"333M"``, ``"1KM"``) through the instrument's PSF then area averaging (``"psf"``) or
+    area averaging alone (``"area"``), window by window
+    (:class:`crossmask.harmonize.UpscaledScene`) — to train a model for PROBA-V on
+    Landsat-8 data.  ``band`` sets the footprint (default each scene's first band)."""
+    scenes = [UpscaledScene(scene, probav_grid(scene, resolution, band=band), spatial=spatial)
+              for scene in source.scenes]
+    return replace(source, scenes=scenes,
+                   kind=f"{source.kind} at PROBA-V {resolution} ({spatial})")

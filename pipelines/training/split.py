@@ -113,11 +113,11 @@ def split_from_folders(paths: Mapping[str, str | os.PathLike], root: str | os.Pa
 
     Raises InputError when only some scenes do, or one lies below two such folders.
     """
-    root = Path(root).resolve()
+    root = Path(os.path.abspath(root))  # not resolve(): a symlinked file keeps its folder
     parts: dict[str, str | None] = {}
     for sid, path in sorted(paths.items()):
         try:
-            rel = Path(path).resolve().relative_to(root)
+            rel = Path(os.path.abspath(path)).relative_to(root)
         except ValueError:
             rel = Path(Path(path).name)
         named = {FOLDER_PARTS[p.lower()] for p in rel.parts[:-1] if p.lower() in FOLDER_PARTS}

@@ -33,6 +33,7 @@ from crossmask.pipelines.training.patches import (
     make_dataset,
     select_bands,
 )
+from crossmask.pipelines.training.resume import claim_run, run_fingerprint
 from crossmask.pipelines.training.split import Split
 
 __all__ = ["STRATEGIES", "TrainConfig", "class_weights", "distribution_strategy", "train"]
@@ -133,6 +134,7 @@ def train(patch_dir: str | os.PathLike, split: Split, out_dir: str | os.PathLike
                                sample_weights=True, bands=plan.bands), plan)
         for ids, training in ((split.train, True), (split.val, False)))
     out_dir.mkdir(parents=True, exist_ok=True)
+    claim_run(out_dir, run_fingerprint(config, patch_dir, split))
     strategy = distribution_strategy(config.strategy)
     with strategy.scope():
         model, frozen = _compiled_model(config, plan)

@@ -15,9 +15,10 @@ or a GeoTIFF plus a label GeoTIFF, described by a TOML file::
 
 Optional: ``scale``/``offset`` (reflectance = value × scale + offset; needed for integer
 images without a GDAL scale), ``nodata`` (image value read as NaN), ``resolution`` (npz
-pixel size in m; default the finest band's), ``dataset``, ``scene_id``.  Label codes absent
-from ``[codes]`` raise an error; NaN labels and the label raster's nodata are fill.  Arrays
-without georeferencing (npz, the Cloud Mask Catalogue) get a nominal grid in
+pixel size in m of images without georeferencing; default the finest band's),
+``dataset``, ``scene_id``.  Label codes absent from ``[codes]`` raise an error; NaN labels
+and the label raster's nodata are fill.  Images without georeferencing (npz, the Cloud
+Mask Catalogue, GeoTIFFs without a CRS such as the L8 Biome patches) get a nominal grid in
 :data:`~crossmask.products.labels.UNREFERENCED_CRS`.
 
 **One TOML for a folder of scenes** (``crossmask patches FOLDER --codes codes.toml``,
@@ -48,6 +49,7 @@ Invalid keys or placeholders raise :class:`~crossmask.errors.ConfigError` naming
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tomllib
 from collections.abc import Mapping
@@ -64,7 +66,7 @@ from crossmask.products.labels import (
     label_classes,
     unreferenced_grid,
 )
-from crossmask.products.open import open_product
+from crossmask.products.open import is_product_file, open_product
 from crossmask.products.rasters import ProductScene, raster_scene
 from crossmask.srf import get_sensor
 
@@ -80,10 +82,11 @@ PLACEHOLDERS = ("stem", "name", "parent")
 
 
 def open_generic(path: str | os.PathLike, config: str | os.PathLike | Mapping | None = None,
-                 sensor: str | None = None) -> LabelledScene:
+                 sensor: str | None = None, bands: list[str] | None = None) -> LabelledScene:
     """Open an ``.npz`` or GeoTIFF labelled scene described by a TOML config: ``path`` is
     the TOML, or the image with ``config`` (TOML path or parsed mapping; default the
-    ``<stem>.toml`` beside it).  ``sensor`` overrides the config's.
+    ``<stem>.toml`` beside it).  ``sensor`` and ``bands`` (the image's band names in file
+    order) override the config's.
 
     Raises ProductFormatError for unreadable TOML, missing / misspelt / invalid keys,
     unknown bands or classes, arrays of the wrong shape or dtype, or mismatched sizes.
@@ -93,7 +96,10 @@ def open_generic(path: str | os.PathLike, config: str | os.PathLike | Mapping | 
         config = path if path.suffix.lower() == ".toml" else path.with_suffix(".toml")
     source = path if isinstance(config, Mapping) else Path(config)
     cfg = dict(config) if isinstance(config, Mapping) else _load_toml(source)
-    if "image" in cfg and (source.parent / str(cfg["image"])).is_dir():
+    if bands:
+        cfg["bands"] = list(bands)
+    image = source.parent / str(cfg.get("image", ""))
+    if "image" in cfg and (image.is_dir() or is_product_file(image)):
         return _open_product_scene(source, cfg, sensor)
     unknown = sorted(set(cfg) - set(CONFIG_KEYS))
     missing = [k for k in ("sensor", "bands", "codes") if k not in cfg
@@ -120,8 +126,12 @@ def open_generic(path: str | os.PathLike, config: str | os.PathLike | Mapping | 
     if path.suffix.lower() in (".tif", ".tiff"):
         if "labels" not in cfg:
             raise ConfigError(f"{source}: a GeoTIFF image needs labels = \"<raster>\"")
-        return raster_scene(path, label_path(path, cfg, source), sens.key, lut, bands,
-                            cfg.get("scale"), cfg.get("offset", 0.0), cfg.get("nodata"), **keys)
+        scene = raster_scene(path, label_path(path, cfg, source), sens.key, lut, bands,
+                             cfg.get("scale"), cfg.get("offset", 0.0), cfg.get("nodata"), **keys)
+        if scene.grid.crs is None:  # no georeferencing: the nominal grid arrays get
+            scene = dataclasses.replace(scene, grid=unreferenced_grid(
+                scene.grid.height, scene.grid.width, _resolution(cfg, sens, bands)))
+        return scene
     if path.suffix.lower() != ".npz":
         raise ConfigError(f"{path}: the image must be an .npz or a GeoTIFF (.tif)")
     return _open_npz(path, source, cfg, sens, bands, lut, keys)
@@ -138,7 +148,7 @@ def label_path(image: Path, cfg: Mapping, source: Path) -> Path:
 
 
 def _has_placeholder(template: str) -> bool:
-    return any(f"{{{key}}}" in template for key in PLACEHOLDERS)
+    return "{" in template  # unknown placeholders fail in _expand, naming the valid ones
 
 
 def _expand(template, image: Path, source: Path, key: str) -> str:
@@ -226,6 +236,11 @@ def _config_image(source: Path, cfg: Mapping) -> Path:
     raise ProductFormatError(f"{source}: image {' or '.join(map(str, candidates))} not found")
 
 
+def _resolution(cfg: Mapping, sens, bands: list[str]) -> float:
+    """Pixel size of an image without georeferencing: ``resolution``, else the finest band's."""
+    return float(cfg.get("resolution", min(sens.band(b).resolution for b in bands)))
+
+
 def _open_npz(path: Path, source: Path, cfg: Mapping, sens, bands: list[str],
               lut: np.ndarray, keys: dict) -> LabelledScene:
     arrays = npz_headers(path)
@@ -244,7 +259,7 @@ def _open_npz(path: Path, source: Path, cfg: Mapping, sens, bands: list[str],
     if scale is None and img_dtype.kind != "f":
         raise UnscaledDataError(f"{source}: img is {img_dtype}; give scale (e.g. 0.0001) to "
                                  "turn it into reflectance")
-    resolution = float(cfg.get("resolution", min(sens.band(b).resolution for b in bands)))
+    resolution = _resolution(cfg, sens, bands)
     return ArrayScene(path, sens.key, unreferenced_grid(img[0], img[1], resolution),
                       {b: i for i, b in enumerate(bands)}, path, CodeDecoder(lut, str(path)),
                       image_key="img", label_key="msk", scale=float(scale or 1.0),

@@ -16,7 +16,8 @@ def test_demo_writes_model_harmonised_products_and_report(demo_run):
     assert "What harmonisation buys" in done.stdout
     table = pd.read_csv(out / "report" / "summary.csv")
     s2 = table[table.dataset == "simulated-S2"]
-    assert list(s2.method) == ["none", "ols", "multivariate", "hls"]
+    assert list(s2.method) == ["none", "ols", "multivariate", "hls", "learned"]
+    assert len(list((out / "learned").glob("learned_S2?.json"))) == 2
     assert (table["OA %"] > 50).all()
     assert (out / "report" / "summary.tex").exists()
 
@@ -28,7 +29,7 @@ def test_demo_output_is_short_and_clean(demo_run):
     assert len(done.stdout.encode()) < 10_000, done.stdout[:3000]
     for noise in ("Traceback", "Warning", "WARNING", "absl", "Epoch 1/", "\x1b["):
         assert noise not in done.stdout, noise
-    assert done.stdout.startswith("1/6 simulating")
+    assert done.stdout.startswith("1/7 simulating")
 
 
 def test_interrupted_or_repeated_demo_resumes(demo_run, invoke):

@@ -26,3 +26,15 @@ def test_n_boot_must_be_positive(bright_model, labelled_npz_folder, tmp_path, in
     result = invoke("evaluate", "--model", bright_model, "--data", labelled_npz_folder,
                     "--n-boot", "0", "-o", tmp_path / "r")
     assert result.exit_code == 2 and "x>=1" in result.output
+
+
+def test_one_off_form_scores_a_fitted_adjustment(bright_model, labelled_npz_folder, tmp_path,
+                                                 invoke, learned_file):
+    fit = learned_file(tmp_path / "learned_S2A.json")
+    result = invoke("evaluate", "--model", bright_model, "--data",
+                    labelled_npz_folder / "scene0.toml", "--method", "ols",
+                    "--adjustment", fit, "--n-boot", "20", "-o", tmp_path / "r")
+    assert result.exit_code == 0, result.output
+    run = (tmp_path / "r" / "run.json").read_text()
+    assert '"learned"' in run and str(fit) in run
+    assert "learned" in result.output.split("wrote")[0]

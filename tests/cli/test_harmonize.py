@@ -184,3 +184,80 @@ def test_unwritable_output_is_one_line(safe_factory, tmp_path, invoke, monkeypat
     assert result.exit_code == 1 and "o.tif: No space left on device" in result.output
     result = invoke("srf", "plot", "S2A", "L8", "-o", tmp_path / "srf.png")
     assert result.exit_code == 1 and "No space left on device" in result.output
+
+
+def test_fit_learned_writes_weights_and_apply_uses_them(invoke, bright_model, tmp_path,
+                                                       labelled_npz_folder, l8_geotiff,
+                                                       safe_factory):
+    import json
+
+    out = tmp_path / "fits" / "learned.json"
+    images = ["--source-images", labelled_npz_folder / "scene0.npz", "--source-images",
+              labelled_npz_folder / "scene1.npz", "--source-image-bands",
+              "B2,B3,B4,B8,B11,B12", "--target-images", l8_geotiff]
+    result = invoke("harmonize", "fit", "--method", "learned", "--source", "S2A", *images,
+                    "--model", bright_model, "--epochs", "1", "--patch", "16",
+                    "--patches-per-image", "2", "--synthetic-per-class", "20", "-o", out)
+    assert result.exit_code == 0, result.output
+    assert "mean losses per epoch" in result.output and "learned.generator.npz" in result.output
+    doc = json.loads(out.read_text())
+    training = doc["info"]["training"]
+    assert doc["method"] == "learned" and (out.parent / doc["generator"]["file"]).is_file()
+    assert [i["path"] for i in training["source_images"]][1].endswith("scene1.npz")
+    assert training["target_images"][0]["path"] == str(l8_geotiff)
+    assert len(training["losses"]) == 1 and training["cloud_model"]["digest"]
+    harmonized = tmp_path / "learned.tif"
+    result = invoke("harmonize", "apply", safe_factory(), "-o", harmonized, "--coeffs", out)
+    assert result.exit_code == 0, result.output
+    with rasterio.open(harmonized) as ds:
+        assert ds.tags()["HARMONIZATION_METHOD"] == "learned" and ds.count == 6
+    missing = invoke("harmonize", "fit", "--method", "learned", "--source", "S2A",
+                     "-o", tmp_path / "x.json")
+    assert missing.exit_code == 2 and "--source-images" in missing.output
+    plain = invoke("harmonize", "apply", safe_factory(), "-o", tmp_path / "y.tif",
+                   "--method", "learned")
+    assert plain.exit_code == 1 and "trained on images" in plain.output
+
+
+def test_probav_product_is_harmonised_on_its_own_lat_lon_grid(tmp_path, invoke):
+    from rasterio.crs import CRS
+
+    from crossmask.products.grid import Grid
+    from crossmask.products.writers.probav import write_probav_l2a
+
+    grid = Grid(CRS.from_epsg(4326), Affine(1 / 336, 0.0, 10.0, 0.0, -1 / 336, 45.0), 12, 8)
+    rng = np.random.default_rng(3)
+    bands = {b: rng.uniform(0.02, 0.6, grid.shape) for b in ("BLUE", "RED", "NIR", "SWIR")}
+    product = write_probav_l2a(tmp_path, bands, grid, camera=2, date="20160101")
+    out = tmp_path / "pv_l8.tif"
+    result = invoke("harmonize", "apply", product, "-o", out, "--method", "none")
+    assert result.exit_code == 0, result.output
+    with rasterio.open(out) as ds:
+        assert ds.crs.to_epsg() == 4326 and ds.transform == grid.transform
+        assert ds.descriptions == ("B2", "B4", "B5", "B6") and ds.shape == (8, 12)
+        np.testing.assert_allclose(ds.read(3), bands["NIR"], atol=1e-3)
+
+
+@pytest.mark.parametrize("flag, expected", [([], True), (["--no-saturation-fix"], False)])
+def test_fit_records_the_saturation_setting(tmp_path, invoke, flag, expected):
+    import json
+
+    out = tmp_path / "l7.json"
+    result = invoke("harmonize", "fit", "--source", "L7", "--method", "none", *flag, "-o", out)
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text())["restore_saturation"] is expected
+
+
+def test_apply_job_takes_the_saturation_setting():
+    from rasterio.crs import CRS
+
+    from crossmask.pipelines.batch.jobs import HarmonizeJob
+    from crossmask.products.arrays import ArrayProduct
+    from crossmask.products.grid import Grid
+
+    grid = Grid(CRS.from_epsg(32633), Affine(30.0, 0, 0, 0, -30.0, 0), 4, 4)
+    product = ArrayProduct(np.full((4, 4, 3), 0.2, "f4"), ["B1", "B2", "B3"], "L7", grid)
+    assert HarmonizeJob(method="none").adjustment(product).restore_saturation
+    off = HarmonizeJob(method="none", restore_saturation=False)
+    assert not off.adjustment(product).restore_saturation
+    assert off.fingerprint(product) != HarmonizeJob(method="none").fingerprint(product)

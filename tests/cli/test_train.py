@@ -49,3 +49,32 @@ def test_mirrored_strategy_on_one_cpu_replica(biome_patches, invoke, tmp_path):
     _, card = load_model(out)
     assert card.training["config"]["strategy"] == "mirrored"
     assert card.training["replicas"] == 1 and card.training["epochs_run"] == 2
+
+
+def test_fine_tune_an_imported_style_sigmoid_model(biome_patches, invoke, tmp_path):
+    """--init a one-channel sigmoid U-Net without normalisation (as imported from IPL-UV)
+    with --freeze encoder: the child keeps the parent's bands, output and encoder."""
+    import numpy as np
+
+    from crossmask.models.card import ModelCard, save_model
+    from crossmask.models.registry import get_model
+
+    _, split, patches = biome_patches
+    parent = save_model(get_model("unmask", n_bands=4, n_classes=1, width=0.125),
+                        ModelCard("unmask", ["B2", "B3", "B4", "B5"], "binary", ["cloud"],
+                                  output="sigmoid", name="ipluv-like"), tmp_path / "parent")
+    out = tmp_path / "child"
+    result = invoke("train", "--data", patches, "--split", split, "-o", out, "--init", parent,
+                    "--freeze", "encoder", "--epochs", "1", "--batch-size", "4", "--augment",
+                    "flip,gain,saturation,haze")
+    assert result.exit_code == 0, result.output
+    net, card = load_model(out)
+    before, _ = load_model(parent)
+    assert card.output == "sigmoid" and card.normalization is None and net.output_shape[-1] == 1
+    assert card.training["parent"]["name"] == "ipluv-like"
+    assert card.training["freeze"] == "encoder" and card.training["frozen_layers"]
+    np.testing.assert_array_equal(net.get_layer("encoder0_conv1").get_weights()[0],
+                                  before.get_layer("encoder0_conv1").get_weights()[0])
+    result = invoke("train", "--data", patches, "--split", split, "-o", tmp_path / "f",
+                    "--freeze", "encoder")
+    assert result.exit_code == 1 and "needs a parent model (--init MODEL)" in result.output

@@ -8,6 +8,9 @@ import pytest
 from crossmask.errors import MissingBandError, ProductFormatError, UnknownNameError
 from crossmask.harmonize import (
     HLS_COEFFICIENTS,
+    METHODS,
+    PUBLISHED,
+    ROY2016_COEFFICIENTS,
     BandAdjustment,
     applicable_methods,
     build_adjustment,
@@ -118,6 +121,35 @@ def test_hls_is_not_offered_for_sentinel_2c(spectra):
     assert "S2C" not in HLS_COEFFICIENTS
     with pytest.raises(UnknownNameError, match="not S2C→L8; use --method ols or multivariate"):
         build_adjustment("S2C", "L8", "hls", spectra)
+
+
+def test_roy2016_applies_the_published_etm_to_oli_functions(spectra):
+    roy = build_adjustment("L7", "L8", "roy2016", spectra)
+    assert roy.target_bands == ["B2", "B3", "B4", "B5", "B6", "B7"]
+    table = {b.target: (b.sources, b.coefficients, b.intercept) for b in roy.bands}
+    assert table["B2"] == (["B1"], [0.8474], 0.0003)
+    assert table["B5"] == (["B4"], [0.8462], 0.0412)
+    assert table["B7"] == (["B7"], [0.9071], 0.0172)
+    assert "Roy et al. (2016)" in roy.info["citation"] and roy.method == "roy2016"
+    out = roy.apply({b: np.array([0.0, 0.5], "float32") for b in roy.source_bands})
+    np.testing.assert_allclose(out["B4"], [0.0061, 0.9047 * 0.5 + 0.0061], rtol=1e-6)
+    assert all(b.metrics["n"] == len(spectra) for b in roy.bands)  # scored like the fits
+
+
+@pytest.mark.parametrize("source", ["L5", "L4", "S2A", "L9"])
+def test_roy2016_is_refused_beyond_landsat_7(spectra, source):
+    with pytest.raises(UnknownNameError, match=f"L7→L8 only, not {source}→L8"):
+        build_adjustment(source, "L8", "roy2016", spectra)
+    assert "roy2016" not in applicable_methods(source)
+
+
+def test_applicable_methods_follow_the_published_tables(spectra):
+    assert applicable_methods("L7") == ["none", "ols", "multivariate", "roy2016"]
+    assert applicable_methods("Landsat-5") == ["none", "ols", "multivariate"]
+    assert applicable_methods("S2B") == ["none", "ols", "multivariate", "hls"]
+    assert set(PUBLISHED) <= set(METHODS) and set(ROY2016_COEFFICIENTS) == {"L7"}
+    with pytest.raises(UnknownNameError, match="HLS adjustment exists"):
+        build_adjustment("S2A", "L9", "hls", spectra)
 
 
 def test_none_method_is_the_pairing_with_unit_slopes(spectra):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 
 import numpy as np
 import pytest
@@ -107,3 +108,11 @@ def test_predict_cli_runs_an_export(tmp_path, invoke, l8_geotiff):
         with rasterio.open(out) as ds:
             outputs[name] = ds.read(1)
     assert np.mean(outputs["keras"] != outputs[runtime]) < 1e-3
+
+
+@pytest.mark.parametrize("value, expected", [("1", 1), ("3", 3), ("0", None), ("x", None)])
+def test_exported_runtimes_take_their_thread_count_from_the_worker(monkeypatch, value, expected):
+    from crossmask.models.runtime import _default_threads
+
+    monkeypatch.setenv("CROSSMASK_THREADS", value)
+    assert _default_threads() == (expected or os.cpu_count())

@@ -4,7 +4,6 @@ written into tmp_path."""
 from __future__ import annotations
 
 import math
-import re
 import shutil
 
 import numpy as np
@@ -35,12 +34,6 @@ def tree(tmp_path_factory):
 @pytest.fixture
 def scene_dir(tmp_path):
     return write_biome_scene(tmp_path, SCENE, size=64, seed=3, biome="Forest")
-
-
-def mtl_number(folder, key):
-    """An MTL value read with a regular expression, independently of parse_mtl."""
-    text = next(folder.glob("*_MTL.txt")).read_text()
-    return float(re.search(rf"^\s*{key} = (\S+)\s*$", text, re.M).group(1))
 
 
 def raw_dn(folder, band):

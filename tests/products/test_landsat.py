@@ -17,17 +17,10 @@ from crossmask.products import (
     open_landsat_scene,
     parse_mtl,
 )
-from crossmask.products.writers.landsat import write_biome_scene, write_biome_tree
+from crossmask.products.writers.landsat import write_biome_scene
 
 SCENE = "LC80420082013220LGN00"
 C2_SCENE = "LC09_L1TP_042034_20220101_20220113_02_T1"
-
-
-@pytest.fixture(scope="module")
-def tree(tmp_path_factory):
-    root = tmp_path_factory.mktemp("biome")
-    folders = write_biome_tree(root, ("Barren", "Forest"), scenes_per_biome=3, size=64)
-    return root, folders
 
 
 @pytest.fixture

@@ -30,8 +30,9 @@ EARTHLIB_LIKE = np.concatenate([np.arange(400, 1350, 10), np.arange(1460, 1790, 
                                 np.arange(1960, 2451, 10)]).astype(float)
 
 
-def test_registry_lists_the_eight_sensors():
-    assert list_sensors() == ["L8", "L9", "S2A", "S2B", "S2C", "L7", "L5", "L4"]
+def test_registry_lists_the_sensors():
+    assert list_sensors() == ["L8", "L9", "S2A", "S2B", "S2C", "L7", "L5", "L4", "PROBAV",
+                              "PROBAV_L", "PROBAV_C", "PROBAV_R"]
     assert get_sensor("Sentinel-2A").key == "S2A"
     assert get_sensor("lc08").key == "L8"
 

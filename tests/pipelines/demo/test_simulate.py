@@ -18,6 +18,8 @@ from crossmask.pipelines.demo.simulate import (
     sentinel_arrays,
     simulate_ground,
     simulate_pair_set,
+    simulate_tm_set,
+    tm_arrays,
 )
 from crossmask.products import find_biome_scenes, open_biome_scene, open_labelled, open_safe
 from crossmask.srf import band_pairs
@@ -251,3 +253,53 @@ def test_reference_opens_as_a_labelled_scene(simulated):
     raw = _reference(simulated.references[0])
     lut = {0: 0, 1: 2, 2: 1, 3: 3, 255: 255}  # CloudSEN12 → canonical
     np.testing.assert_array_equal(codes, np.vectorize(lut.get)(raw))
+
+
+@pytest.fixture(scope="module")
+def tm_set(tmp_path_factory):
+    root = tmp_path_factory.mktemp("tm")
+    return root, simulate_tm_set(root, n_scenes=2, size_30m=48, seed=3,
+                                 biomes=("Forest", "Urban"))
+
+
+def test_tm_set_is_a_labelled_landsat_7_collection_2_dataset(tm_set):
+    root, configs = tm_set
+    assert [c.parent for c in configs] == [root / "landsat7"] * 2
+    for config in configs:
+        scene = open_labelled(config)
+        product = scene.product
+        assert (scene.sensor, product.collection, scene.dataset) == ("L7", 2, "simulated-l7")
+        assert product.radsat_path.is_file() and scene.grid == product.grid
+        assert product.grid.shape == (48, 48) and product.band_grid("B8").shape == (96, 96)
+        assert set(np.unique(scene.read_reference())) <= {0, 1, 2, 3}
+        assert product.gains["B1"] == "H" and product.saturation_flags["B1"]
+
+
+def test_tm_bands_read_back_clipped_at_the_saturation_radiance(tm_set):
+    root, configs = tm_set
+    plan = plan_pair_set(2, 0, 48, 3, ("Forest", "Urban"))
+    bands, codes = tm_arrays(plan, 0)
+    scene = open_labelled(configs[0])
+    reference = scene.read_reference()  # canonical: 2 thick; CloudSEN12 codes: 1 thick
+    assert np.array_equal(reference == 2, codes == 1) and (reference == 2).any()
+    for band in ("B1", "B3", "B4", "B7"):
+        read, saturated = scene.read(band), scene.product.saturation(band)
+        free = ~saturated
+        np.testing.assert_allclose(read[free], bands[band][free], atol=0.004)  # 8-bit steps
+        if saturated.any():  # clipped: one value, below what the sensor saw
+            assert np.ptp(read[saturated]) == 0 and read[saturated].max() <= read.max()
+            assert (bands[band][saturated] >= read[saturated] - 0.002).all()
+    assert scene.product.saturation("B1")[reference == 2].mean() > 0.3
+    assert not scene.product.saturation("B4").any()  # ETM+ NIR at low gain
+    assert np.nanmean(scene.read("B6")[reference == 2]) < np.nanmean(scene.read("B6")[reference == 0])
+
+
+def test_tm_set_writes_landsat_5_and_refuses_other_sensors(tmp_path):
+    configs = simulate_tm_set(tmp_path, n_scenes=1, size_30m=24, sensor="L5")
+    scene = open_labelled(configs[0])
+    assert scene.sensor == "L5" and configs[0].parent.name == "landsat5"
+    assert "B8" not in scene.band_names
+    with pytest.raises(OutputExistsError):
+        simulate_tm_set(tmp_path, n_scenes=1, size_30m=24, sensor="L5")
+    with pytest.raises(InputError, match="writes L7, L5, L4"):
+        simulate_tm_set(tmp_path, sensor="S2A")

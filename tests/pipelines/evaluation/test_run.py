@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from crossmask.errors import InputError, MissingBandError
+from crossmask.harmonize import METHODS
 from crossmask.pipelines.evaluation.config import (
     DatasetSpec,
     EvaluationConfig,
@@ -52,7 +53,7 @@ def test_report_has_every_table_and_figure(model_dir, dataset, tmp_path):
     html = (out / "report.html").read_text()
     assert "figures/confusion_ukis.png" in html and "<table" in html
     run = json.loads((out / "run.json").read_text())
-    assert run["config"]["methods"] == ["none", "ols", "multivariate", "hls"]
+    assert run["config"]["methods"] == list(METHODS)
 
 
 def test_scores_agree_with_a_direct_computation(model_dir, dataset, tmp_path):

@@ -124,3 +124,36 @@ def test_wrong_bands_or_sensor_fail_before_writing(scene, tmp_path, safe_factory
         predict_product([(pixelwise_model(), card_for())], open_geotiff(path, "S2A"),
                         tmp_path / "x.tif", progress=False)
     assert not list(tmp_path.glob("*x.tif*"))
+
+
+def test_tiles_of_fill_only_are_skipped_without_changing_valid_pixels(tmp_path, monkeypatch):
+    import keras
+
+    from crossmask.pipelines.inference import tiling
+
+    keras.utils.set_random_seed(1)
+    inputs = keras.Input((None, None, 4))
+    model = keras.Model(inputs, keras.layers.Conv2D(1, 5, padding="same",
+                                                    activation="sigmoid")(inputs))
+    data = np.random.default_rng(2).uniform(0, 0.8, (4, 64, 96)).astype("float32")
+    data[:, :, :40] = np.nan  # outside the footprint, as around a Landsat scene
+    product = open_geotiff(write_named_geotiff(tmp_path / "s.tif", dict(zip(BANDS, data))),
+                           "L8")
+    tiles = []
+    real_ensemble = tiling._ensemble
+    monkeypatch.setattr(tiling, "_ensemble", lambda r, i, xs, *a: tiles.extend(xs)
+                        or real_ensemble(r, i, xs, *a))
+
+    def probabilities(name: str) -> np.ndarray:
+        predict_product([(model, card_for())], product, tmp_path / f"{name}.tif",
+                        tmp_path / f"{name}_p.tif", tile=32, overlap=8, progress=False)
+        with rasterio.open(tmp_path / f"{name}_p.tif") as ds:
+            return ds.read(1)
+
+    skipped = probabilities("skipped")
+    n_skipped, tiles[:] = len(tiles), []
+    monkeypatch.setattr(tiling, "_live_tiles", lambda valid, xs, tile: xs)
+    everything = probabilities("all")
+    assert n_skipped < len(tiles)
+    np.testing.assert_allclose(skipped[:, 40:], everything[:, 40:], atol=1e-6)  # batching
+    assert np.isnan(skipped[:, :40]).all()

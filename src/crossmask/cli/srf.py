@@ -19,7 +19,7 @@ def list_cmd() -> None:
 
     for key in list_sensors():
         sensor = get_sensor(key)
-        click.echo(f"{key:4s} {sensor.long_name:18s} {len(sensor.bands):2d} bands: "
+        click.echo(f"{key:8s} {sensor.long_name:21s} {len(sensor.bands):2d} bands: "
                    f"{' '.join(sensor.band_names)}")
 
 

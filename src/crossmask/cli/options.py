@@ -5,6 +5,7 @@ import click
 
 from crossmask.classes import SCHEMES
 from crossmask.harmonize import METHODS
+from crossmask.harmonize.learned import LEARNED
 from crossmask.pipelines.evaluation.peers import PEERS
 from crossmask.pipelines.training.finetune import FREEZE_MODES
 
@@ -22,6 +23,19 @@ overwrite_opt = click.option(
 method_opt = click.option(
     "--method", type=click.Choice(METHODS, case_sensitive=False), default="ols",
     show_default=True, help="Harmonisation method.",
+)
+#: Methods whose adjustment is built on the spot (``learned`` needs a file from
+#: ``crossmask harmonize fit --method learned``).
+BUILT_METHODS = tuple(m for m in METHODS if m != LEARNED)
+built_method_opt = click.option(
+    "--method", type=click.Choice(BUILT_METHODS, case_sensitive=False), default="ols",
+    show_default=True, help="Harmonisation method.",
+)
+saturation_opt = click.option(
+    "--saturation-fix/--no-saturation-fix", "restore_saturation", default=None,
+    help="Restore saturated visible bands from the brightest unsaturated band before the "
+         "band models (default: on for Landsat-4/5 TM and -7 ETM+ sources, off otherwise; "
+         "see crossmask.harmonize.saturation).",
 )
 methods_opt = click.option(
     "--method", "methods", multiple=True, type=click.Choice(METHODS, case_sensitive=False),
@@ -53,7 +67,7 @@ runtime_opt = click.option(
 precision_opt = click.option(
     "--precision", type=click.Choice(["fp32", "bf16"]), default="fp32", show_default=True,
     help="fp32 is exact; bf16 (openvino on CPUs with AVX-512 BF16/AMX) is ~2-3x faster and "
-         "changes ~0.1 %% of pixels.",
+         "changes ~0.1 % of pixels.",
 )
 
 

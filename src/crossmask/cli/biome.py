@@ -48,14 +48,20 @@ def split_cmd(root: Path, counts: str, seed: int, output: str, overwrite: bool) 
 @overwrite_opt
 def patches_cmd(root: Path, split_path: str | None, scheme: str, size: int, stride: int,
                 max_fill: float, bands: str, output: str, overwrite: bool) -> None:
-    """Cut the scenes under ROOT into patch shards for training."""
+    """Cut the scenes under ROOT into patch shards for training (any other labelled source:
+    `crossmask patches`)."""
     from crossmask.pipelines.training.patches import extract_patches
-    from crossmask.pipelines.training.split import load_split
-    from crossmask.products import find_biome_scenes
+    from crossmask.pipelines.training.sources import TrainingSource
+    from crossmask.pipelines.training.split import load_split, save_split
+    from crossmask.products import BIOME_CODES, find_biome_scenes
 
     scenes = find_biome_scenes(root)
-    train_ids = load_split(split_path).train if split_path else None
+    split = load_split(split_path) if split_path else None
+    source = TrainingSource(root, "l8biome", scenes, codes=BIOME_CODES).describe()
     index = extract_patches(scenes, output, bands=bands.split(","), scheme=scheme, size=size,
-                            stride=stride, max_fill=max_fill, train_ids=train_ids,
-                            overwrite=overwrite)
+                            stride=stride, max_fill=max_fill,
+                            train_ids=split.train if split else None, overwrite=overwrite,
+                            source=source)
+    if split:  # `crossmask train --data PATCHES` finds it there
+        save_split(split, Path(output) / "split.json", overwrite=True)
     click.echo(f"{len(scenes)} scenes: wrote {index}")
