@@ -3,7 +3,9 @@
 import pandas as pd
 import pytest
 
-pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::UserWarning")]
+#: One worker runs every test that uses the (session-scoped) demo run, so it runs once.
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::UserWarning"),
+              pytest.mark.xdist_group("demo")]
 
 
 def test_demo_writes_model_harmonised_products_and_report(demo_run):

@@ -40,17 +40,6 @@ def test_finished_run_and_missing_gpu_are_refused(biome_patches, tmp_path, invok
     assert result.exit_code == 2 and "unmask" in result.output
 
 
-def test_mirrored_strategy_on_one_cpu_replica(biome_patches, invoke, tmp_path):
-    _, split, patches = biome_patches
-    out = tmp_path / "mirrored"
-    result = invoke("train", "--data", patches, "--split", split, "-o", out, "--width", "0.125",
-                    "--epochs", "2", "--batch-size", "4", "--strategy", "mirrored")
-    assert result.exit_code == 0, result.output
-    _, card = load_model(out)
-    assert card.training["config"]["strategy"] == "mirrored"
-    assert card.training["replicas"] == 1 and card.training["epochs_run"] == 2
-
-
 def test_fine_tune_an_imported_style_sigmoid_model(biome_patches, invoke, tmp_path):
     """--init a one-channel sigmoid U-Net without normalisation (as imported from IPL-UV)
     with --freeze encoder: the child keeps the parent's bands, output and encoder."""

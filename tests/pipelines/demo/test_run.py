@@ -4,7 +4,9 @@ import pytest
 
 from crossmask.pipelines.demo.run import run_demo
 
-pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::UserWarning")]
+#: One worker runs every test that uses the (session-scoped) demo run, so it runs once.
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::UserWarning"),
+              pytest.mark.xdist_group("demo")]
 
 
 @pytest.mark.shared

@@ -51,7 +51,7 @@ def test_interrupted_training_resumes_without_losing_epochs(prepared, tmp_path, 
 
     _, split_path, patches = prepared
     out = tmp_path / "resumable"
-    config = TrainConfig(model="unmask", width=0.25, epochs=3, batch_size=4, strategy=strategy)
+    config = TrainConfig(model="unmask", width=0.125, epochs=3, batch_size=4, strategy=strategy)
 
     class Interrupt(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
@@ -67,7 +67,9 @@ def test_interrupted_training_resumes_without_losing_epochs(prepared, tmp_path, 
     train(patches, load_split(split_path), out, config, progress=False)
     epochs = [int(r["epoch"]) for r in csv.DictReader((out / "log.csv").open())]
     assert epochs == [0, 1, 2]
-    assert json.loads((out / "model.json").read_text())["training"]["epochs_run"] == 3
+    training = json.loads((out / "model.json").read_text())["training"]
+    assert training["epochs_run"] == 3
+    assert training["config"]["strategy"] == strategy and training["replicas"] == 1
 
 
 def test_empty_split_and_finished_run_are_refused(prepared, tmp_path):
