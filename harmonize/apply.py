@@ -22,7 +22,7 @@ from crossmask.errors import InputError
 from crossmask.harmonize.adjustment import BandAdjustment
 from crossmask.harmonize.resample import grid_from_product, resample_window
 from crossmask.harmonize.saturation import restore_window
-from crossmask.products import Grid, Product
+from crossmask.products import Grid, OneGridProduct, Product
 from crossmask.srf import get_sensor
 
 __all__ = ["UINT16_SCALE", "HarmonizedProduct", "harmonize_product", "harmonize_window"]
@@ -69,7 +69,7 @@ def _with_halo(grid: Grid, window: Window, halo: int) -> tuple[Window, tuple[sli
             (slice(top, top + int(window.height)), slice(left, left + int(window.width))))
 
 
-class HarmonizedProduct(Product):
+class HarmonizedProduct(OneGridProduct):
     """A lazy view of ``product`` as target-sensor reflectance on ``grid``.
 
     Reading a band of a window harmonises that window (all target bands at once, cached for
@@ -90,13 +90,9 @@ class HarmonizedProduct(Product):
     def band_names(self) -> list[str]:
         return self.adjustment.target_bands
 
-    def band_grid(self, band: str) -> Grid:
-        self.band_key(band)
-        return self.grid
-
     def read(self, band: str, window: Window | None = None) -> np.ndarray:
         name = self.band_key(band)
-        window = window or Window(0, 0, self.grid.width, self.grid.height)
+        window = self.full_window(window)
         key = (window.col_off, window.row_off, window.width, window.height)
         if self._cache is None or self._cache[0] != key:
             start = time.perf_counter()

@@ -30,7 +30,14 @@ from rasterio.windows import Window
 from crossmask.classes import FILL
 from crossmask.errors import InputError, UnknownNameError
 from crossmask.harmonize.resample import resample_window
-from crossmask.products import PROBAV_GRID_STEPS, Grid, LabelledScene, Product, lattice_grid
+from crossmask.products import (
+    PROBAV_GRID_STEPS,
+    Grid,
+    LabelledScene,
+    OneGridProduct,
+    Product,
+    lattice_grid,
+)
 from crossmask.srf import band_pairs, get_sensor, same_family
 
 __all__ = ["PSF_CITATION", "PSF_SIGMA_M", "SPATIAL", "UpscaledProduct", "UpscaledScene",
@@ -144,7 +151,7 @@ def upscale_window(product: Product, band: str, grid: Grid, window: Window,
     return resample_window(source, band, grid, window)
 
 
-class UpscaledProduct(Product):
+class UpscaledProduct(OneGridProduct):
     """A lazy view of ``product`` on a coarse ``grid``: same sensor and band names (with
     ``spatial="psf"`` only the bands with a PSF width), read window by window."""
 
@@ -162,13 +169,9 @@ class UpscaledProduct(Product):
     def band_names(self) -> list[str]:
         return list(self._bands)
 
-    def band_grid(self, band: str) -> Grid:
-        self.band_key(band)
-        return self.grid
-
     def read(self, band: str, window: Window | None = None) -> np.ndarray:
         name = self.band_key(band)
-        window = window or Window(0, 0, self.grid.width, self.grid.height)
+        window = self.full_window(window)
         return upscale_window(self.product, name, self.grid, window, self.spatial,
                               self.psf_sensor)
 
@@ -226,7 +229,7 @@ class UpscaledScene(UpscaledProduct, LabelledScene):
         self.tags, self.biome = dict(getattr(scene, "tags", {}) or {}), scene.biome
 
     def read_reference(self, window: Window | None = None) -> np.ndarray:
-        window = window or Window(0, 0, self.grid.width, self.grid.height)
+        window = self.full_window(window)
         names = ["thick", "cloud", "shadow", "valid"]
         view = _View(self.product, partial(_indicator, self.product), names, self.product.grid)
         part = {b: resample_window(view, b, self.grid, window) for b in names}

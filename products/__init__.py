@@ -55,7 +55,7 @@ from crossmask.products.open import (
 from crossmask.products.probav import ProbaVProduct, is_probav_file, open_probav
 from crossmask.products.probav_format import GRID_STEPS as PROBAV_GRID_STEPS
 from crossmask.products.probav_l1c import ProbaVL1CProduct, lattice_grid, open_probav_l1c
-from crossmask.products.product import Product
+from crossmask.products.product import OneGridProduct, Product
 from crossmask.products.rasters import ProductScene, RasterScene
 from crossmask.products.safe import SafeProduct, open_safe
 from crossmask.products.saturation import saturation_plateau
@@ -78,6 +78,7 @@ __all__ = [
     "LandsatScene",
     "ProbaVL1CProduct",
     "ProbaVProduct",
+    "OneGridProduct",
     "Product",
     "ProductScene",
     "RasterScene",

@@ -18,13 +18,13 @@ from rasterio.windows import Window
 from crossmask.errors import InputError, ProductFormatError
 from crossmask.products.grid import Grid
 from crossmask.products.labels import LabelledScene, unreferenced_grid
-from crossmask.products.product import Product
+from crossmask.products.product import OneGridProduct
 from crossmask.srf import get_sensor
 
 __all__ = ["ArrayProduct", "ArrayScene", "array_product", "load_npy", "npz_headers"]
 
 
-class ArrayProduct(Product):
+class ArrayProduct(OneGridProduct):
     """An in-memory (rows, cols, bands) reflectance cube (0–1, NaN or ±inf fill) of
     ``sensor`` with named bands, read per band and window like any product."""
 
@@ -36,10 +36,6 @@ class ArrayProduct(Product):
     @property
     def band_names(self) -> list[str]:
         return list(self.indexes)
-
-    def band_grid(self, band: str) -> Grid:
-        self.band_key(band)
-        return self.grid
 
     def read(self, band: str, window: Window | None = None) -> np.ndarray:
         index = self.indexes[self.band_key(band)]

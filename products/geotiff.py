@@ -19,14 +19,14 @@ from rasterio.windows import Window
 
 from crossmask.errors import ProductFormatError, UnknownNameError, UnscaledDataError
 from crossmask.products.grid import Grid, read_window
-from crossmask.products.product import Product
+from crossmask.products.product import OneGridProduct
 from crossmask.srf import get_sensor
 
 __all__ = ["GeoTiffProduct", "gdal_scale", "open_geotiff", "sensor_tag"]
 
 
 @dataclass
-class GeoTiffProduct(Product):
+class GeoTiffProduct(OneGridProduct):
     """A GeoTIFF whose bands map to a registered sensor's band names."""
 
     path: Path
@@ -39,10 +39,6 @@ class GeoTiffProduct(Product):
     @property
     def band_names(self) -> list[str]:
         return list(self.indexes)
-
-    def band_grid(self, band: str) -> Grid:
-        self.band_key(band)
-        return self.grid
 
     def read(self, band: str, window: Window | None = None) -> np.ndarray:
         name = self.band_key(band)

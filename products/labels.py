@@ -23,7 +23,7 @@ from rasterio.windows import Window
 from crossmask.classes import CLASS_CODES, FILL, canonical_class
 from crossmask.errors import ConfigError, InputError, ProductFormatError, UnknownNameError
 from crossmask.products.grid import Grid
-from crossmask.products.product import Product
+from crossmask.products.product import OneGridProduct
 
 __all__ = ["UNREFERENCED_CRS", "CodeDecoder", "LabelledScene", "OneHotDecoder", "code_encoder",
            "code_lut", "label_classes", "unreferenced_grid"]
@@ -130,7 +130,7 @@ class OneHotDecoder:
         return out
 
 
-class LabelledScene(Product):
+class LabelledScene(OneGridProduct):
     """A product with a manual reference mask on the grid of its bands.
 
     Attributes (besides ``path`` and ``sensor``): ``grid`` (every band's and the mask's),
@@ -146,10 +146,6 @@ class LabelledScene(Product):
     classes: frozenset
     tags: dict
     biome: str | None = None
-
-    def band_grid(self, band: str) -> Grid:
-        self.band_key(band)
-        return self.grid
 
     @abc.abstractmethod
     def read_reference(self, window: Window | None = None) -> np.ndarray:

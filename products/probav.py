@@ -42,7 +42,7 @@ from crossmask.errors import InputError, ProductFormatError
 from crossmask.products import probav_format as fmt
 from crossmask.products.grid import Grid
 from crossmask.products.probav_l1c import open_probav_l1c
-from crossmask.products.product import Product
+from crossmask.products.product import OneGridProduct, Product
 from crossmask.srf import get_sensor
 
 __all__ = ["ProbaVProduct", "is_probav_file", "open_probav", "probav_sensor"]
@@ -53,7 +53,7 @@ _LEVEL_GROUPS = {"LEVEL2A": "L2A", "LEVEL3": "L3"}
 
 
 @dataclass
-class ProbaVProduct(Product):
+class ProbaVProduct(OneGridProduct):
     """A Level-2A segment or Level-3 TOA synthesis on its regular lat/lon ``grid``.
 
     ``datasets`` maps band → TOA dataset path; ``scales`` band → (SCALE, OFFSET);
@@ -74,10 +74,6 @@ class ProbaVProduct(Product):
     @property
     def band_names(self) -> list[str]:
         return list(self.datasets)
-
-    def band_grid(self, band: str) -> Grid:
-        self.band_key(band)
-        return self.grid
 
     def read(self, band: str, window: Window | None = None) -> np.ndarray:
         name = self.band_key(band)

@@ -44,7 +44,7 @@ from rasterio.windows import bounds as window_bounds
 from crossmask.errors import ProductFormatError
 from crossmask.products import probav_format as fmt
 from crossmask.products.grid import Grid
-from crossmask.products.product import Product
+from crossmask.products.product import OneGridProduct
 
 __all__ = ["L1C_GROUPS", "L1CStrip", "ProbaVL1CProduct", "lattice_grid", "open_probav_l1c"]
 
@@ -83,7 +83,7 @@ class L1CStrip:
 
 
 @dataclass
-class ProbaVL1CProduct(Product):
+class ProbaVL1CProduct(OneGridProduct):
     """A Level-1C segment seen on the regular lat/lon ``grid`` (see the module notes)."""
 
     path: Path
@@ -98,13 +98,9 @@ class ProbaVL1CProduct(Product):
     def band_names(self) -> list[str]:
         return list(self.strips)
 
-    def band_grid(self, band: str) -> Grid:
-        self.band_key(band)
-        return self.grid
-
     def read(self, band: str, window: Window | None = None) -> np.ndarray:
         name = self.band_key(band)
-        window = window or Window(0, 0, self.grid.width, self.grid.height)
+        window = self.full_window(window)
         fmt.window_slices(window, self.grid.shape, self.path)
         shape = (int(window.height), int(window.width))
         total, count = np.zeros(shape, np.float64), np.zeros(shape, np.int32)

@@ -98,3 +98,19 @@ class Product(abc.ABC):
         return {"reader": type(self).__name__, "sensor": self.sensor,
                 "bands": list(self.band_names),
                 "files": [file_stamp(p) for p in dict.fromkeys(self.source_files())]}
+
+
+class OneGridProduct(Product):
+    """A product whose bands all lie on one grid, ``self.grid`` (GeoTIFFs, arrays,
+    PROBA-V lattices, harmonised and upscaled views, labelled scenes)."""
+
+    grid: Grid
+
+    def band_grid(self, band: str) -> Grid:
+        self.band_key(band)
+        return self.grid
+
+    def full_window(self, window: Window | None) -> Window:
+        """``window``, or the whole grid when it is None."""
+        return window or Window(0, 0, self.grid.width, self.grid.height)
+
