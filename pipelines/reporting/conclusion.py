@@ -69,10 +69,11 @@ def _interval(row, notes: set) -> str:
     if row.paired < 2 or math.isnan(row.d_lo):
         notes.add("single")
         return ""
-    bounds = f"{row.d_lo:+.2f} to {row.d_hi:+.2f} pp over {row.paired} paired scenes"
+    paired = int(row.paired)  # a float column once any row lacks a pair
+    bounds = f"{row.d_lo:+.2f} to {row.d_hi:+.2f} pp over {paired} paired scenes"
     if not (row.d_lo > 0 or row.d_hi < 0):
         return f"; the 95 % interval, {bounds}, includes zero: the difference is not established"
-    if row.paired < _ENOUGH:
-        return (f"; the 95 % interval, {bounds}, excludes zero, but {row.paired} scenes are "
+    if paired < _ENOUGH:
+        return (f"; the 95 % interval, {bounds}, excludes zero, but {paired} scenes are "
                 "too few for it to show that the difference is real")
     return f"; the 95 % interval, {bounds}, excludes zero: the difference is real"

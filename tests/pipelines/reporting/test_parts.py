@@ -131,3 +131,15 @@ def test_runner_up_without_harmonisation_is_stated_once():
                            n_boot=50)
     assert list(table["against"]) == ["runner-up"]
     assert conclusion(table)[0].count("without harmonisation") == 1
+
+
+def test_conclusion_counts_paired_scenes_as_integers():
+    """A comparison without a pair (a single-scene dataset beside a many-scene one) makes
+    the paired column float; the text still says "4 paired scenes", never "4.0"."""
+    many = _results({("m", "none"): [0.90, 0.95, 0.90, 0.95], ("m", "ols"): [0.95, 0.90,
+                                                                            0.95, 0.91]})
+    one = _results({("m", "none"): [0.90]}).assign(dataset="e")
+    table = oa_comparisons(pd.concat([many, one], ignore_index=True), n_boot=50)
+    texts = conclusion(table)
+    assert any("over 4 paired scenes" in t for t in texts), texts
+    assert not any("4.0 paired" in t for t in texts)
