@@ -23,6 +23,7 @@ from crossmask.models.export import EXPORT_FORMATS, export_is_current
 from crossmask.models.registry import MODELS
 
 __all__ = ["PRECISIONS", "RUNTIMES", "Runner", "as_runner", "bf16_cpu", "choose_runtime",
+           "require_gpu",
            "load_runner"]
 
 #: Runtime name → the package that runs it.
@@ -92,6 +93,15 @@ def choose_runtime(model_dir: Path, card: ModelCard) -> str:
         if importlib.util.find_spec(RUNTIMES[runtime]) and export_is_current(model_dir, runtime):
             return runtime
     return "keras"
+
+
+def require_gpu() -> None:
+    """Raise InputError unless TensorFlow sees a GPU (the ``--gpu`` of training commands)."""
+    import tensorflow as tf
+
+    if not tf.config.list_physical_devices("GPU"):
+        raise InputError("--gpu was given but TensorFlow sees no GPU (tensorflow-cpu is "
+                         "installed by default; see README, GPU)")
 
 
 def bf16_cpu() -> bool:

@@ -126,7 +126,10 @@ def train(patch_dir: str | os.PathLike, split: Split, out_dir: str | os.PathLike
     config, plan = _plan(patch_dir, split, config)
     import keras
 
-    _check_device(config.require_gpu)
+    if config.require_gpu:
+        from crossmask.models.runtime import require_gpu
+
+        require_gpu()
     keras.utils.set_random_seed(config.seed)
     train_ds, val_ds = (
         _weighted(make_dataset(patch_dir, ids, config.batch_size, shuffle=training,
@@ -227,16 +230,6 @@ def distribution_strategy(name: str):
         gpus = tf.config.list_logical_devices("GPU")
         return tf.distribute.MirroredStrategy(devices=[d.name for d in gpus] or ["/cpu:0"])
     return tf.distribute.MultiWorkerMirroredStrategy()
-
-
-def _check_device(require_gpu: bool) -> None:
-    if not require_gpu:
-        return
-    import tensorflow as tf
-
-    if not tf.config.list_physical_devices("GPU"):
-        raise InputError("--gpu was given but TensorFlow sees no GPU (tensorflow-cpu is "
-                         "installed by default; see README, GPU)")
 
 
 def _epoch_bar(epochs: int):

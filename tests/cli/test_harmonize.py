@@ -217,6 +217,11 @@ def test_fit_learned_writes_weights_and_apply_uses_them(invoke, bright_model, tm
     plain = invoke("harmonize", "apply", safe_factory(), "-o", tmp_path / "y.tif",
                    "--method", "learned")
     assert plain.exit_code == 1 and "trained on images" in plain.output
+    no_gpu = invoke("harmonize", "fit", "--method", "learned", "--source", "S2A", *images,
+                    "--model", bright_model, "--synthetic-per-class", "20", "--gpu",
+                    "-o", tmp_path / "gpu.json")
+    assert no_gpu.exit_code == 1 and "sees no GPU" in no_gpu.output
+    assert not (tmp_path / "gpu.json").exists()
 
 
 def test_probav_product_is_harmonised_on_its_own_lat_lon_grid(tmp_path, invoke):

@@ -47,6 +47,8 @@ def learned_opts(command):
         click.option("--transductive", is_flag=True,
                      help="learned: record that the source images are the ones it will be "
                           "scored on."),
+        click.option("--gpu", is_flag=True,
+                     help="learned: fail unless a GPU is visible (real-size training)."),
     )):
         command = option(command)
     return command
@@ -106,7 +108,7 @@ def fit_cmd(source: str, target: str, method: str, synthetic_per_class: int, see
 
 def _fit_learned(source: str, target: str, spectra, seed: int, source_images, target_images,
                  source_image_bands, target_image_bands, model_dir, epochs, patch,
-                 patches_per_image, transductive):
+                 patches_per_image, transductive, gpu):
     """The learned adjustment the options describe (ols on ``spectra``, then training)."""
     from crossmask.harmonize import build_adjustment
     from crossmask.harmonize.adapt import AdaptSettings, fit_learned
@@ -117,6 +119,10 @@ def _fit_learned(source: str, target: str, spectra, seed: int, source_images, ta
     if not (source_images and target_images and model_dir):
         raise click.UsageError("--method learned needs --source-images, --target-images "
                                "and --model")
+    if gpu:
+        from crossmask.models.runtime import require_gpu
+
+        require_gpu()
     cloud = frozen_cloud_model(model_dir)
     if not same_family(cloud.card.sensor, target):
         raise click.UsageError(f"--model takes {cloud.card.sensor} bands, not {target}'s")
