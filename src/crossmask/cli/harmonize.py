@@ -85,6 +85,10 @@ def fit_cmd(source: str, target: str, method: str, synthetic_per_class: int, see
     from crossmask.harmonize.comparison import comparison_table
     from crossmask.harmonize.spectra import training_spectra
 
+    if learned.pop("gpu") and method.lower() == "learned":  # before any spectra are made
+        from crossmask.models.runtime import require_gpu
+
+        require_gpu()
     spectra = training_spectra(synthetic_per_class, seed)
     if method.lower() == "learned":
         adjustment = _fit_learned(source, target, spectra, seed, **learned)
@@ -108,7 +112,7 @@ def fit_cmd(source: str, target: str, method: str, synthetic_per_class: int, see
 
 def _fit_learned(source: str, target: str, spectra, seed: int, source_images, target_images,
                  source_image_bands, target_image_bands, model_dir, epochs, patch,
-                 patches_per_image, transductive, gpu):
+                 patches_per_image, transductive):
     """The learned adjustment the options describe (ols on ``spectra``, then training)."""
     from crossmask.harmonize import build_adjustment
     from crossmask.harmonize.adapt import AdaptSettings, fit_learned
@@ -119,10 +123,6 @@ def _fit_learned(source: str, target: str, spectra, seed: int, source_images, ta
     if not (source_images and target_images and model_dir):
         raise click.UsageError("--method learned needs --source-images, --target-images "
                                "and --model")
-    if gpu:
-        from crossmask.models.runtime import require_gpu
-
-        require_gpu()
     cloud = frozen_cloud_model(model_dir)
     if not same_family(cloud.card.sensor, target):
         raise click.UsageError(f"--model takes {cloud.card.sensor} bands, not {target}'s")
